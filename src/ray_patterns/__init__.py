@@ -1,0 +1,28 @@
+"""ray-patterns: the Ray design-patterns handbook as software.
+
+Each public name implements one handbook page (its slug in the module name).
+"""
+
+from __future__ import annotations
+
+# -- result flow (issue 2) ------------------------------------------------
+from ray_patterns.fine_grained_tasks import batched_map
+from ray_patterns.limit_tasks import bounded_map
+from ray_patterns.map_reduce import map_reduce, tree_reduce
+from ray_patterns.submission_order import as_completed
+from ray_patterns.too_many_results import iter_results
+from ray_patterns.tree_of_tasks import divide_and_conquer
+
+# -- actor patterns (issue 3) ---------------------------------------------
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "as_completed",
+    "batched_map",
+    "bounded_map",
+    "divide_and_conquer",
+    "iter_results",
+    "map_reduce",
+    "tree_reduce",
+]
