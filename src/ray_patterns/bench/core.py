@@ -152,7 +152,7 @@ def run_case(
     results = [VariantResult(v.name, v.role) for v in variants]
     repeats = case.repeats[0] if quick else case.repeats[1]
     for rep in range(repeats):
-        for variant, result in zip(variants, results):
+        for variant, result in zip(variants, results, strict=True):
             if result.error is not None:
                 continue
             if on_step is not None:

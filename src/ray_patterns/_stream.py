@@ -1,0 +1,226 @@
+"""The result stream behind ``iter_results``, ``bounded_map`` and ``batched_map``.
+
+One iterator class instead of a generator, so that a task's exception can be
+raised at its place in the stream and the caller can still go on with
+``next()`` to the other results (a generator is finished once it raises).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar
+
+import ray
+from ray import ObjectRef
+
+T = TypeVar("T")
+
+# (position, ref) pairs produced lazily; position is the index reported in errors
+Submission = tuple[int, ObjectRef]
+# turns one fetched value (or _Failure) into the (position, value) items it stands for
+Expand = Callable[[int, Any], list[tuple[int, Any]]]
+
+
+def annotate(exc: BaseException, note: str) -> BaseException:
+    """Attach ``note`` to ``exc`` (shown under the traceback; ``__notes__`` on 3.10 too)."""
+    if sys.version_info >= (3, 11):
+        exc.add_note(note)
+    else:  # pragma: no cover - exercised on 3.10 only
+        exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]
+    return exc
+
+
+class _Failure:
+    """A fetched exception, kept apart from values that happen to be exceptions."""
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+def fetch(refs: list[ObjectRef], timeout: float | None) -> list[Any]:
+    """``ray.get`` of a batch; a failing item becomes a ``_Failure``, the others survive."""
+    try:
+        return list(ray.get(refs, timeout=timeout))
+    except ray.exceptions.GetTimeoutError:
+        raise
+    except Exception:
+        out: list[Any] = []
+        for ref in refs:
+            try:
+                out.append(ray.get(ref, timeout=timeout))
+            except ray.exceptions.GetTimeoutError:
+                raise
+            except Exception as exc:
+                out.append(_Failure(exc))
+        return out
+
+
+class ResultStream(Iterator[T], Generic[T]):
+    """Results of submitted refs, in completion or input order, with bounded memory.
+
+    ``source`` yields ``(position, ref)`` pairs and is pulled only while fewer
+    than ``max_pending`` refs are outstanding (``None``: pull everything, the refs
+    already exist). At most ``chunk_size`` fetched results are held at a time.
+    """
+
+    def __init__(
+        self,
+        source: Iterator[Submission],
+        *,
+        what: str,
+        ordered: bool,
+        chunk_size: int,
+        max_pending: int | None,
+        return_exceptions: bool,
+        timeout: float | None,
+        cancel_on_close: bool,
+        expand: Expand | None = None,
+    ) -> None:
+        self._source: Iterator[Submission] | None = source
+        self._what = what
+        self._ordered = ordered
+        self._chunk = chunk_size
+        self._max_pending = max_pending
+        self._return_exceptions = return_exceptions
+        self._timeout = timeout
+        self._deadline = None if timeout is None else time.monotonic() + timeout
+        self._cancel_on_close = cancel_on_close
+        self._expand = expand
+        # outstanding refs -> positions (a ref can be given twice)
+        self._pending: dict[ObjectRef, list[int]] = {}
+        # ordered mode: outstanding refs in position order
+        self._order: deque[ObjectRef] = deque()
+        # unordered mode: refs ray.wait reported ready but not yet fetched
+        self._ready: deque[ObjectRef] = deque()
+        self._buffer: deque[tuple[int, Any]] = deque()
+        self._closed = False
+
+    # -- iterator protocol ---------------------------------------------------------
+    def __iter__(self) -> ResultStream[T]:
+        return self
+
+    def __next__(self) -> T:
+        while not self._buffer:
+            if self._closed:
+                raise StopIteration
+            self._fill()
+            if not self._pending:
+                self._closed = True
+                raise StopIteration
+            self._advance()
+        position, value = self._buffer.popleft()
+        if isinstance(value, _Failure):
+            exc = value.exc
+            if self._return_exceptions:
+                return exc  # type: ignore[return-value]
+            raise annotate(
+                exc,
+                f"ray-patterns: raised by {self._what} {position}; the other results are "
+                "still available: call next() again, or pass return_exceptions=True",
+            )
+        return value  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """Stop; with ``cancel_on_close`` the tasks still pending are cancelled."""
+        if self._closed and not self._pending:
+            return
+        self._closed = True
+        self._source = None
+        pending, self._pending = list(self._pending), {}
+        self._order.clear()
+        self._ready.clear()
+        self._buffer.clear()
+        if self._cancel_on_close:
+            for ref in pending:
+                try:
+                    ray.cancel(ref)
+                except Exception:  # finished, a ray.put object, or Ray already shut down
+                    pass
+
+    def __enter__(self) -> ResultStream[T]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        # `for x in stream: break` drops the stream: cancel what it still waits on
+        try:
+            if ray.is_initialized():
+                self.close()
+        except Exception:
+            pass
+
+    @property
+    def pending(self) -> int:
+        """How many refs are outstanding (submitted, result not yet fetched)."""
+        return len(self._pending)
+
+    # -- internals -----------------------------------------------------------------
+    def _remaining(self) -> float | None:
+        if self._deadline is None:
+            return None
+        return max(0.0, self._deadline - time.monotonic())
+
+    def _timeout_error(self) -> TimeoutError:
+        return TimeoutError(
+            f"{len(self._pending)} {self._what}s still pending after timeout={self._timeout}s; "
+            "raise the timeout, or cancel them with ray.cancel"
+        )
+
+    def _fill(self) -> None:
+        source = self._source
+        if source is None:
+            return
+        while self._max_pending is None or len(self._pending) < self._max_pending:
+            try:
+                position, ref = next(source)
+            except StopIteration:
+                self._source = None
+                return
+            positions = self._pending.get(ref)
+            if positions is None:
+                self._pending[ref] = [position]
+                if self._ordered:
+                    self._order.append(ref)
+            else:
+                positions.append(position)
+
+    def _take(self, refs: list[ObjectRef]) -> None:
+        try:
+            values = fetch(refs, self._remaining())
+        except ray.exceptions.GetTimeoutError:
+            raise self._timeout_error() from None
+        for ref, value in zip(refs, values, strict=True):
+            for position in self._pending.pop(ref):
+                if self._expand is not None:
+                    self._buffer.extend(self._expand(position, value))
+                else:
+                    self._buffer.append((position, value))
+
+    def _advance(self) -> None:
+        if self._ordered:
+            # input order: fetch the next chunk of outstanding refs in one ray.get
+            batch = [self._order.popleft() for _ in range(min(self._chunk, len(self._order)))]
+            try:
+                self._take(batch)
+            except TimeoutError:
+                self._order.extendleft(reversed(batch))
+                raise
+            return
+        if not self._ready:
+            # everything already finished in one call, so n finished refs cost O(n)
+            pending = list(self._pending)
+            ready, _ = ray.wait(pending, num_returns=len(pending), timeout=0)
+            if not ready:
+                ready, _ = ray.wait(pending, num_returns=1, timeout=self._remaining())
+                if not ready:
+                    raise self._timeout_error()
+            self._ready.extend(ready)
+        batch = [self._ready.popleft() for _ in range(min(self._chunk, len(self._ready)))]
+        self._take(batch)
