@@ -10,7 +10,7 @@ import functools
 import itertools
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from typing import Any, Literal
 
 import ray
@@ -31,30 +31,29 @@ MAX_BATCH_SECONDS = 0.5
 class AutoBatchSize:
     """Steers the batch size toward ``TARGET_BATCH_SECONDS`` (joblib's scheme).
 
-    Each finished batch reports its duration measured inside the worker; the
-    duration is smoothed (EMA, weight 0.5 on the newest, per batch size) and the
-    size grows at most 2x per step, or shrinks to what the target implies.
+    Each finished batch reports its duration measured inside the worker (so Ray's
+    queueing does not count); the per-item time is smoothed (EMA, weight 0.5 on
+    the newest), and the size grows at most 2x per finished batch while batches
+    run shorter than ``MIN_BATCH_SECONDS``, or drops to what the target implies
+    when they run longer than ``MAX_BATCH_SECONDS``.
     """
 
     def __init__(self, initial: int = 1, cap: int | None = None) -> None:
         self.size = initial
         self._cap = cap
-        self._smoothed: float | None = None
-        self._smoothed_for = initial
+        self._per_item: float | None = None
 
     def observe(self, size: int, seconds: float) -> None:
-        if size != self.size:
-            return  # a batch cut with an older size: not evidence about this one
-        if self._smoothed is None or self._smoothed_for != size:
-            self._smoothed = seconds
+        per_item = max(seconds, 1e-9) / max(size, 1)
+        if self._per_item is None:
+            self._per_item = per_item
         else:
-            self._smoothed = 0.5 * self._smoothed + 0.5 * seconds
-        self._smoothed_for = size
-        per_item = max(self._smoothed / size, 1e-9)
-        ideal = max(1, int(TARGET_BATCH_SECONDS / per_item))
-        if self._smoothed < MIN_BATCH_SECONDS:
-            new = min(2 * size, ideal)
-        elif self._smoothed > MAX_BATCH_SECONDS:
+            self._per_item = 0.5 * self._per_item + 0.5 * per_item
+        ideal = max(1, int(TARGET_BATCH_SECONDS / self._per_item))
+        expected = self.size * self._per_item
+        if expected < MIN_BATCH_SECONDS:
+            new = max(self.size, min(2 * self.size, ideal))
+        elif expected > MAX_BATCH_SECONDS:
             new = ideal
         else:
             return
@@ -131,7 +130,7 @@ def batched_map(
     limit = check_positive_int(limit, "max_in_flight")
     ensure_ray()
     cap = None
-    if batch_size == "auto" and hasattr(iterable, "__len__"):
+    if batch_size == "auto" and isinstance(iterable, Sized):
         cap = max(1, len(iterable) // (4 * limit))
     sizer = AutoBatchSize(cap=cap) if batch_size == "auto" else None
     task = _batch_task(fn)

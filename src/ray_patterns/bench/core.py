@@ -48,6 +48,8 @@ class Case:
     repeats: tuple[int, int] = (3, 5)
     memory: bool = False
     setup: Callable[[], None] | None = None
+    # named figures measured once per run (e.g. a target ratio), beside the variants
+    figures: Callable[[bool], dict[str, float]] | None = None
 
 
 @dataclass
@@ -73,6 +75,7 @@ class CaseResult:
     summary: str
     metric: str
     variants: list[VariantResult]
+    figures: dict[str, float] = field(default_factory=dict)
 
     def by_role(self, role: Role) -> VariantResult | None:
         return next((v for v in self.variants if v.role == role and v.values), None)
@@ -175,7 +178,15 @@ def run_case(
             extra = {"seconds": elapsed, **extra}
             result.extras.append(extra)
             result.values.append(extra[case.metric])
-    return CaseResult(case.slug, case.summary, case.metric, results)
+    figures: dict[str, float] = {}
+    if case.figures is not None:
+        if on_step is not None:
+            on_step(f"{case.slug}: figures")
+        try:
+            figures = case.figures(quick)
+        except Exception as exc:
+            results.append(VariantResult("figures", "peer", error=f"{type(exc).__name__}: {exc}"))
+    return CaseResult(case.slug, case.summary, case.metric, results, figures)
 
 
 def machine_info() -> dict[str, object]:

@@ -1,0 +1,162 @@
+"""``ray-patterns bench``: every handbook anti-pattern against its fix, side by side."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ray_patterns.bench.core import CaseResult, discover_cases, machine_info, run_case
+
+
+def _fmt(value: float, metric: str) -> str:
+    if math.isnan(value):
+        return "-"
+    if metric.endswith("_mib"):
+        return f"{value:,.0f} MiB"
+    if value < 1:
+        return f"{value * 1000:.1f} ms"
+    return f"{value:.2f} s"
+
+
+def _ratio(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.2f}x"
+
+
+def summary_table(results: list[CaseResult]) -> Table:
+    table = Table(title="ray-patterns bench: medians (anti-pattern vs better by hand vs library)")
+    for name in ("slug", "metric", "anti", "better", "library", "best peer"):
+        table.add_column(name, justify="left" if name in ("slug", "metric") else "right")
+    table.add_column("anti/better", justify="right")
+    table.add_column("library/better", justify="right")
+    for res in results:
+        cells = []
+        for role in ("anti", "better", "library"):
+            v = res.by_role(role)  # type: ignore[arg-type]
+            cells.append(_fmt(v.median, res.metric) if v else "-")
+        peers = [v for v in res.variants if v.role == "peer" and v.values]
+        best = min(peers, key=lambda v: v.median) if peers else None
+        peer_cell = f"{_fmt(best.median, res.metric)} ({best.name})" if best else "-"
+        lib_ratio = res.ratio("library")
+        lib_cell = _ratio(lib_ratio)
+        if not math.isnan(lib_ratio) and lib_ratio > 1.10:
+            lib_cell = f"[red]{lib_cell}[/red]"
+        table.add_row(res.slug, res.metric, *cells, peer_cell, _ratio(res.ratio("anti")), lib_cell)
+    return table
+
+
+def detail_table(res: CaseResult) -> Table:
+    table = Table(title=f"{res.slug}: {res.summary}", title_justify="left")
+    table.add_column("variant")
+    table.add_column("role")
+    table.add_column(f"median {res.metric}", justify="right")
+    table.add_column("min", justify="right")
+    table.add_column("max", justify="right")
+    keys = sorted({k for v in res.variants for e in v.extras for k in e} - {res.metric})
+    for key in keys:
+        table.add_column(key, justify="right")
+    for v in res.variants:
+        if v.error:
+            table.add_row(v.name, v.role, f"[red]failed: {v.error}[/red]")
+            continue
+        row = [v.name, v.role, _fmt(v.median, res.metric)]
+        row += [_fmt(min(v.values), res.metric), _fmt(max(v.values), res.metric)]
+        row += [_fmt(v.extra_median(k), k) for k in keys]
+        table.add_row(*row)
+    for name, value in res.figures.items():
+        table.add_row(f"[dim]{name}[/dim]", "figure", f"{value:.3g}")
+    return table
+
+
+def to_json(results: list[CaseResult], quick: bool) -> dict[str, object]:
+    return {
+        "machine": machine_info(),
+        "quick": quick,
+        "cases": [
+            {
+                "slug": r.slug,
+                "summary": r.summary,
+                "metric": r.metric,
+                "ratios": {"anti/better": r.ratio("anti"), "library/better": r.ratio("library")},
+                "figures": r.figures,
+                "variants": [
+                    {
+                        "name": v.name,
+                        "role": v.role,
+                        "median": v.median,
+                        "values": v.values,
+                        "extras": v.extras,
+                        "error": v.error,
+                    }
+                    for v in r.variants
+                ],
+            }
+            for r in results
+        ],
+    }
+
+
+@click.command()
+@click.argument("slugs", nargs=-1)
+@click.option("--quick", is_flag=True, help="Small sizes, few repetitions (under 2 minutes).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--list", "list_only", is_flag=True, help="List the cases and exit.")
+def bench(slugs: tuple[str, ...], quick: bool, json_path: Path | None, list_only: bool) -> None:
+    """Measure each handbook anti-pattern against its fix on a real Ray.
+
+    Runs on the Ray of RAY_ADDRESS if set, else on a local instance it starts.
+    """
+    cases = discover_cases()
+    if list_only:
+        for slug, case in cases.items():
+            click.echo(f"{slug:40} {case.summary}")
+        return
+    unknown = [s for s in slugs if s not in cases]
+    if unknown:
+        raise click.UsageError(f"unknown case(s): {', '.join(unknown)}; known: {', '.join(cases)}")
+    selected = [cases[s] for s in slugs] if slugs else list(cases.values())
+
+    import ray
+
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(include_dashboard=False, log_to_driver=False)
+    console = Console()
+    info = machine_info()
+    console.print(
+        f"Ray {info['ray_version']} on {info['cpu_count']} cores "
+        f"({info['ray_cpus']:.0f} Ray CPUs), {'quick' if quick else 'full'} run"
+    )
+    results: list[CaseResult] = []
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} cases"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("starting", total=len(selected))
+        for case in selected:
+            result = run_case(
+                case, quick=quick, on_step=lambda s: progress.update(task, description=s)
+            )
+            results.append(result)
+            progress.advance(task)
+    for res in results:
+        console.print(detail_table(res))
+    console.print(summary_table(results))
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(to_json(results, quick), indent=2, default=float))
+        console.print(f"wrote {json_path}")
+    failed = [f"{r.slug}/{v.name}" for r in results for v in r.variants if v.error]
+    if failed:
+        raise click.ClickException(f"variants failed: {', '.join(failed)}")
+    if started_here:
+        ray.shutdown()
