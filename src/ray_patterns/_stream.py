@@ -156,6 +156,10 @@ class ResultStream(Iterator[T], Generic[T]):
         except Exception:
             pass
 
+    def set_max_pending(self, limit: int) -> None:
+        """Change how many refs may be outstanding (used while probing a batch size)."""
+        self._max_pending = limit
+
     @property
     def pending(self) -> int:
         """How many refs are outstanding (submitted, result not yet fetched)."""

@@ -29,13 +29,19 @@ MAX_BATCH_SECONDS = 0.5
 
 
 class AutoBatchSize:
-    """Steers the batch size toward ``TARGET_BATCH_SECONDS`` (joblib's scheme).
+    """Steers the batch size toward ``TARGET_BATCH_SECONDS`` (joblib's scheme, adapted).
 
     Each finished batch reports its duration measured inside the worker (so Ray's
     queueing does not count); the per-item time is smoothed (EMA, weight 0.5 on
     the newest), and the size grows at most 2x per finished batch while batches
     run shorter than ``MIN_BATCH_SECONDS``, or drops to what the target implies
     when they run longer than ``MAX_BATCH_SECONDS``.
+
+    Unlike joblib, the first batch is a one-item probe and the size then jumps
+    straight to the target: a Ray task costs ~1 ms, so joblib's ramp from 1 by
+    doublings (a dozen rounds of tiny tasks for 10 us items) would cost more
+    than short jobs take. ``cap`` (from the input's length) keeps enough batches
+    for every CPU.
     """
 
     def __init__(self, initial: int = 1, cap: int | None = None) -> None:
@@ -43,12 +49,19 @@ class AutoBatchSize:
         self._cap = cap
         self._per_item: float | None = None
 
+    @property
+    def probing(self) -> bool:
+        """True until the first batch has been measured."""
+        return self._per_item is None
+
     def observe(self, size: int, seconds: float) -> None:
         per_item = max(seconds, 1e-9) / max(size, 1)
         if self._per_item is None:
             self._per_item = per_item
-        else:
-            self._per_item = 0.5 * self._per_item + 0.5 * per_item
+            ideal = max(1, int(TARGET_BATCH_SECONDS / per_item))
+            self.size = max(1, min(ideal, self._cap) if self._cap is not None else ideal)
+            return
+        self._per_item = 0.5 * self._per_item + 0.5 * per_item
         ideal = max(1, int(TARGET_BATCH_SECONDS / self._per_item))
         expected = self.size * self._per_item
         if expected < MIN_BATCH_SECONDS:
@@ -156,9 +169,10 @@ def batched_map(
         seconds, results = value
         if sizer is not None:
             sizer.observe(size, seconds)
+            stream.set_max_pending(limit)
         return [(start + offset, result) for offset, result in enumerate(results)]
 
-    return ResultStream(
+    stream: ResultStream[Any] = ResultStream(
         submissions(),
         what="item",
         ordered=ordered,
@@ -170,5 +184,8 @@ def batched_map(
         expand=expand,
     )
 
+    if sizer is not None:
+        stream.set_max_pending(1)  # one probe batch first: see AutoBatchSize
+    return stream
 
 __all__ = ["AutoBatchSize", "batched_map"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import itertools
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from typing import Any, Literal
 
 import ray
@@ -112,7 +112,7 @@ def map_reduce(
         raise TypeError(f"iterable must be an iterable of items, got {type(iterable).__name__}")
     limit = default_max_in_flight() if max_in_flight is None else max_in_flight
     check_positive_int(limit, "max_in_flight")
-    cap = max(1, len(iterable) // (4 * limit)) if hasattr(iterable, "__len__") else None
+    cap = max(1, len(iterable) // (4 * limit)) if isinstance(iterable, Sized) else None
     sizer = AutoBatchSize(cap=cap) if batch_size == "auto" else None
     ensure_ray()
     mapper = _mapper(map_fn, reduce_fn)
@@ -137,9 +137,10 @@ def map_reduce(
         if not timings:
             return
         refs = list(timings)
-        ready, _ = ray.wait(
-            refs, num_returns=1 if block else len(refs), timeout=None if block else 0
-        )
+        if block:
+            ready, _ = ray.wait(refs, num_returns=1)
+        else:
+            ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
         for ref in ready:
             start, size = timings.pop(ref)
             try:
@@ -165,6 +166,8 @@ def map_reduce(
         start += len(chunk)
         push(partial_ref)
         drain(block=False)
+        while sizer is not None and sizer.probing and timings:
+            drain(block=True)  # one probe batch first: see AutoBatchSize
 
     while timings:  # surface a failed map with its item range, not from a reduce
         drain(block=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 
 import click
@@ -19,9 +20,9 @@ def _fmt(value: float, metric: str) -> str:
         return "-"
     if metric.endswith("_mib"):
         return f"{value:,.0f} MiB"
-    if value < 1:
-        return f"{value * 1000:.1f} ms"
-    return f"{value:.2f} s"
+    if metric == "seconds" or metric.endswith("_s"):
+        return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
+    return f"{value:.3g}"
 
 
 def _ratio(value: float) -> str:
@@ -34,6 +35,7 @@ def summary_table(results: list[CaseResult]) -> Table:
         table.add_column(name, justify="left" if name in ("slug", "metric") else "right")
     table.add_column("anti/better", justify="right")
     table.add_column("library/better", justify="right")
+    table.add_column("store peak anti/better/library", justify="right")
     for res in results:
         cells = []
         for role in ("anti", "better", "library"):
@@ -126,7 +128,8 @@ def bench(slugs: tuple[str, ...], quick: bool, json_path: Path | None, list_only
     started_here = not ray.is_initialized()
     if started_here:
         ray.init(include_dashboard=False, log_to_driver=False)
-    console = Console()
+    # rich wraps to 80 columns when not on a terminal: tables need more
+    console = Console(width=None if sys.stdout.isatty() else 160)
     info = machine_info()
     console.print(
         f"Ray {info['ray_version']} on {info['cpu_count']} cores "
