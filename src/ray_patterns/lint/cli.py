@@ -1,0 +1,141 @@
+"""``ray-patterns lint``, ``ray-patterns rules`` and ``ray-patterns explain``.
+
+Example: ``ray-patterns lint src --select RAY1 --format json --output lint.json``.
+Exit status: 0 clean, 1 findings, 2 usage or internal error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ray_patterns.lint.config import ConfigError, find_pyproject, load_config, resolve_selectors
+from ray_patterns.lint.core import rule_url
+from ray_patterns.lint.output import FORMATS, render, statistics
+from ray_patterns.lint.rules import all_rules
+from ray_patterns.lint.runner import lint_paths
+
+
+def _fail(message: str) -> None:
+    click.echo(f"ray-patterns lint: error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--select", multiple=True, help="Rules to run: codes, code prefixes or names.")
+@click.option("--ignore", multiple=True, help="Rules to skip: codes, code prefixes or names.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to this file instead of stdout.",
+)
+@click.option("--statistics", "stats", is_flag=True, help="Count findings per rule instead.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="pyproject.toml to read (default: nearest one).",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes to use (default: every core).",
+)
+def lint(
+    paths: tuple[Path, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+    stats: bool,
+    exit_zero: bool,
+    config_path: Path | None,
+    jobs: int | None,
+) -> None:
+    """Find Ray design-pattern anti-patterns in PATHS (default: the current folder)."""
+    try:
+        config = load_config(config_path or find_pyproject(Path.cwd()))
+        if select:
+            config.select = resolve_selectors(select, "--select")
+        if ignore:
+            config.ignore = config.ignore | resolve_selectors(ignore, "--ignore")
+        config.make_rules()
+    except ConfigError as exc:
+        _fail(str(exc))
+        return
+    try:
+        result = lint_paths(list(paths) or [Path(".")], config, jobs)
+    except (OSError, RuntimeError) as exc:
+        _fail(f"internal error: {exc!r}")
+        return
+    text = statistics(result.findings) if stats else render(result.findings, fmt)
+    if output is not None:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            _fail(f"cannot write {output} ({exc.strerror}); choose another --output")
+    else:
+        click.echo(text, nl=False)
+    for error in result.errors:
+        click.echo(f"ray-patterns lint: internal error: {error}", err=True)
+    if result.errors:
+        sys.exit(2)
+    sys.exit(1 if result.findings and not exit_zero else 0)
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def rules(fmt: str) -> None:
+    """List the lint rules: code, name, summary."""
+    found = all_rules()
+    if fmt == "json":
+        data = [
+            {
+                "code": r.code,
+                "name": r.name,
+                "page": r.page,
+                "summary": r.summary(),
+                "url": rule_url(r.name),
+                "settings": dict(r.defaults),
+            }
+            for r in found
+        ]
+        click.echo(json.dumps(data, indent=2))
+        return
+    width = max(len(r.name) for r in found)
+    for r in found:
+        click.echo(f"{r.code}  {r.name:<{width}}  {r.summary()}")
+
+
+@click.command()
+@click.argument("rule")
+def explain(rule: str) -> None:
+    """Print the documentation of RULE (a code such as RAY105, or a name)."""
+    wanted = rule.strip().lower()
+    for r in all_rules():
+        if wanted in (r.code.lower(), r.name):
+            settings = ", ".join(f"{k.replace('_', '-')} = {v}" for k, v in r.defaults.items())
+            click.echo(f"{r.code} {r.name}  (handbook page: {r.page})")
+            click.echo(rule_url(r.name))
+            if settings:
+                click.echo(f"settings: {settings}")
+            click.echo("")
+            click.echo(r.doc())
+            return
+    _fail(f"no rule {rule!r}; run 'ray-patterns rules' to list codes and names")

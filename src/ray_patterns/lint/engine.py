@@ -1,0 +1,185 @@
+"""Lint one source text or one file: parse, run the rules, apply ``# noqa``.
+
+Example::
+
+    findings, errors = lint_source("import ray\\n...", "a.py", LintConfig())
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import tokenize
+import traceback
+from pathlib import Path
+
+from ray_patterns.lint.config import LintConfig
+from ray_patterns.lint.core import PARSE_ERROR_CODE, PARSE_ERROR_NAME, Finding, Rule
+from ray_patterns.lint.model import Module
+from ray_patterns.lint.noqa import file_suppressions, line_suppressions, suppressed
+from ray_patterns.lint.notebook import NotebookError, notebook_source
+
+
+class ParseFailure(Exception):
+    """Why a file could not be turned into a syntax tree; ``line`` where known."""
+
+    def __init__(self, reason: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = max(1, line)
+        self.column = max(1, column)
+
+
+def decode(data: bytes) -> str:
+    """Source bytes -> text, honouring a PEP 263 coding cookie and a UTF-8 BOM."""
+    if b"\0" in data:
+        raise ParseFailure("source contains NUL bytes")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        raise ParseFailure(f"bad encoding declaration ({exc.msg})") from exc
+    try:
+        return data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise ParseFailure(f"cannot decode as {encoding} ({exc})") from exc
+
+
+def parse(source: str, path: str) -> ast.Module:
+    try:
+        return ast.parse(source, filename=path)
+    except SyntaxError as exc:
+        where = f" (line {exc.lineno})" if exc.lineno else ""
+        raise ParseFailure(f"{exc.msg}{where}", exc.lineno or 1, exc.offset or 1) from exc
+    except (ValueError, TypeError) as exc:
+        raise ParseFailure(str(exc)) from exc
+    except RecursionError as exc:
+        raise ParseFailure("too deeply nested to parse") from exc
+    except MemoryError as exc:
+        raise ParseFailure("too large to parse in memory") from exc
+
+
+def _parse_finding(path: str, failure: ParseFailure) -> Finding:
+    return Finding(
+        path,
+        failure.line,
+        failure.column,
+        failure.line,
+        failure.column,
+        PARSE_ERROR_CODE,
+        PARSE_ERROR_NAME,
+        f"cannot parse: {failure.reason}",
+    )
+
+
+def lint_source(
+    source: str,
+    path: str,
+    config: LintConfig,
+    rules: list[Rule] | None = None,
+    tree: ast.Module | None = None,
+) -> tuple[list[Finding], list[str]]:
+    """Findings for one Python source text, and internal errors (a rule that crashed)."""
+    rules = config.make_rules() if rules is None else rules
+    ignored = config.ignored_for(path)
+    rules = [r for r in rules if r.code not in ignored]
+    file_sup = file_suppressions(source) if "ray-patterns" in source else frozenset()
+    if "*" in file_sup:
+        return [], []
+    if tree is None:
+        try:
+            tree = parse(source, path)
+        except ParseFailure as failure:
+            if PARSE_ERROR_CODE in config.enabled_codes() - ignored:
+                return [_parse_finding(path, failure)], []
+            return [], []
+    if not rules or "ray" not in source:
+        return [], []
+    mod = Module(tree, source, path)
+    if not mod.uses_ray:
+        return [], []
+    lines = source.splitlines()
+    findings: list[Finding] = []
+    errors: list[str] = []
+    seen: set[tuple[str, int, int]] = set()
+    for rule in rules:
+        if suppressed(file_sup, rule.code, rule.name):
+            continue
+        try:
+            for node, message in rule.check(mod):
+                line = getattr(node, "lineno", 1)
+                col = getattr(node, "col_offset", 0) + 1
+                key = (rule.code, line, col)
+                if key in seen:
+                    continue
+                seen.add(key)
+                end_line = getattr(node, "end_lineno", None) or line
+                end_col = (getattr(node, "end_col_offset", None) or col - 1) + 1
+                sup = line_suppressions(lines[line - 1]) if line <= len(lines) else None
+                if sup is None and end_line != line and end_line <= len(lines):
+                    sup = line_suppressions(lines[end_line - 1])
+                if suppressed(sup, rule.code, rule.name):
+                    continue
+                findings.append(
+                    Finding(path, line, col, end_line, end_col, rule.code, rule.name, message)
+                )
+        except Exception:  # a bug in one rule must not lose the other rules' findings
+            errors.append(f"{path}: rule {rule.code} crashed:\n{traceback.format_exc()}")
+    findings.sort()
+    return findings, errors
+
+
+def lint_notebook(
+    text: str, path: str, config: LintConfig, rules: list[Rule] | None = None
+) -> tuple[list[Finding], list[str]]:
+    """Like ``lint_source`` for ``.ipynb`` text; findings carry the cell number."""
+    try:
+        source, where = notebook_source(text)
+    except NotebookError as exc:
+        failure = ParseFailure(str(exc))
+        if PARSE_ERROR_CODE in config.enabled_codes():
+            return [_parse_finding(path, failure)], []
+        return [], []
+    findings, errors = lint_source(source, path, config, rules)
+    mapped: list[Finding] = []
+    for f in findings:
+        cell, line = where[f.line - 1] if 0 < f.line <= len(where) else (None, f.line)
+        end_cell, end_line = (
+            where[f.end_line - 1] if 0 < f.end_line <= len(where) else (cell, f.end_line)
+        )
+        if end_cell != cell:
+            end_line = line
+        mapped.append(
+            Finding(
+                f.path,
+                line,
+                f.column,
+                end_line,
+                f.end_column,
+                f.code,
+                f.name,
+                f.message,
+                cell,
+            )
+        )
+    return mapped, errors
+
+
+def lint_file(
+    path: Path, config: LintConfig, rules: list[Rule] | None = None
+) -> tuple[list[Finding], list[str]]:
+    """Findings for one file on disk; unreadable or unparsable files give one finding."""
+    shown = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        return [_parse_finding(shown, ParseFailure(f"cannot read file ({reason})"))], []
+    try:
+        text = decode(data)
+    except ParseFailure as failure:
+        if PARSE_ERROR_CODE in config.enabled_codes() - config.ignored_for(shown):
+            return [_parse_finding(shown, failure)], []
+        return [], []
+    if path.suffix == ".ipynb":
+        return lint_notebook(text, shown, config, rules)
+    return lint_source(text, shown, config, rules)

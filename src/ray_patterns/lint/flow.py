@@ -1,0 +1,135 @@
+"""Where ObjectRefs come from: single refs and lists of refs, followed through names.
+
+Example::
+
+    refs = [f.remote(i) for i in range(10)]   # ref_list(<Name refs>) -> RefList
+    for r in refs: ...                        # loop.iter is a known list of refs
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from ray_patterns.lint.model import COMPS, Module, ScopeNode
+from ray_patterns.lint.sizes import iteration_count
+
+
+@dataclass
+class RefList:
+    """A list whose items are all ObjectRefs from the ``submissions`` calls.
+
+    ``loop`` is the comprehension or ``for`` loop that built it, if it was built by one.
+    """
+
+    submissions: list[ast.Call] = field(default_factory=list)
+    loop: ast.AST | None = None
+
+
+def _sub(node: ast.AST, mod: Module, lenient: bool) -> bool:
+    return mod.maybe_ref_submission(node) if lenient else mod.is_ref_submission(node)
+
+
+def is_ref(expr: ast.AST, mod: Module, depth: int = 0, lenient: bool = False) -> bool:
+    """Is ``expr`` certainly one ObjectRef (``f.remote()``, ``ray.put(x)``, a name of one)?
+
+    ``lenient``: any ``.remote()`` call but a known actor creation counts, for places
+    where the code only makes sense with a ref (the argument of ``ray.get``).
+    """
+    if depth > 5:
+        return False
+    if _sub(expr, mod, lenient) or mod.is_ray_call(expr, "put"):
+        return True
+    if isinstance(expr, ast.Name):
+        value = mod.resolve_value(expr)
+        return value is not None and is_ref(value, mod, depth + 1, lenient)
+    return False
+
+
+def _direct_list(expr: ast.AST, mod: Module, lenient: bool) -> RefList | None:
+    if isinstance(expr, ast.ListComp) and _sub(expr.elt, mod, lenient):
+        assert isinstance(expr.elt, ast.Call)
+        return RefList([expr.elt], expr)
+    if isinstance(expr, (ast.List, ast.Tuple)) and expr.elts:
+        if all(_sub(e, mod, lenient) for e in expr.elts):
+            return RefList([e for e in expr.elts if isinstance(e, ast.Call)], None)
+    return None
+
+
+def ref_list(expr: ast.AST, mod: Module, lenient: bool = False) -> RefList | None:
+    """The refs ``expr`` holds if it is certainly a list of ObjectRefs, else None.
+
+    Follows one name bound once in its scope, to a comprehension or list literal of
+    ``.remote(...)`` calls, or to ``[]`` filled only by ``.append(x.remote(...))``.
+    """
+    direct = _direct_list(expr, mod, lenient)
+    if direct is not None or not isinstance(expr, ast.Name):
+        return direct
+    scope: ScopeNode | None = None
+    values = None
+    for candidate in [*mod.enclosing_scopes(expr), mod.tree]:
+        found = mod.bindings(candidate).get(expr.id)
+        if found:
+            scope, values = candidate, found
+            break
+    if scope is None or not values or len(values) != 1 or values[0] is None:
+        return None
+    value = values[0]
+    mutations = mod.mutations_of(expr.id, scope)
+    direct = _direct_list(value, mod, lenient)
+    if direct is not None:
+        return direct if not mutations else None
+    if not (isinstance(value, ast.List) and not value.elts) or not mutations:
+        return None
+    appended: list[ast.Call] = []
+    loop: ast.AST | None = None
+    for m in mutations:
+        if not (
+            isinstance(m, ast.Call)
+            and isinstance(m.func, ast.Attribute)
+            and m.func.attr == "append"
+            and len(m.args) == 1
+            and _sub(m.args[0], mod, lenient)
+        ):
+            return None
+        appended.append(m.args[0])  # type: ignore[arg-type]
+        loops = mod.loops_around(m)
+        if loops:
+            loop = loops[-1]
+    return RefList(appended, loop)
+
+
+def loop_count(loop: ast.AST, mod: Module) -> int | None:
+    """How many times ``loop`` (a ``for`` or a one-generator comprehension) iterates."""
+    if isinstance(loop, (ast.For, ast.AsyncFor)):
+        return iteration_count(loop.iter, mod)
+    if isinstance(loop, COMPS) and len(loop.generators) == 1 and not loop.generators[0].ifs:
+        return iteration_count(loop.generators[0].iter, mod)
+    return None
+
+
+def is_inside(node: ast.AST, ancestor: ast.AST, mod: Module) -> bool:
+    parent = mod.parents.get(node)
+    while parent is not None:
+        if parent is ancestor:
+            return True
+        parent = mod.parents.get(parent)
+    return False
+
+
+def stored_in_loop(loop: ast.AST, mod: Module) -> set[str]:
+    """Names (re)bound by each iteration of ``loop``: its targets and assignments."""
+    names: set[str] = set()
+    parts: list[ast.AST]
+    if isinstance(loop, (ast.For, ast.AsyncFor)):
+        parts = [loop.target, *loop.body]
+    elif isinstance(loop, ast.While):
+        parts = list(loop.body)
+    elif isinstance(loop, COMPS):
+        parts = [g.target for g in loop.generators]
+    else:
+        parts = []
+    for node in mod.walk_scope(parts):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return names

@@ -1,0 +1,544 @@
+"""What the rules know about one parsed file: imports, remote definitions, loops, scopes.
+
+Names are resolved the way Python binds them, but only when the answer is certain: a
+name bound both by ``from ray import get`` and by an assignment somewhere resolves to
+nothing, and rules stay silent on what they cannot resolve.
+
+Example::
+
+    mod = Module(ast.parse("import ray\\nray.get(x)"), "import ray\\nray.get(x)", "a.py")
+    [mod.qualname(c.func) for c in mod.calls]   # ['ray.get']
+"""
+
+from __future__ import annotations
+
+import ast
+import symtable
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+ScopeNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef | ast.Module
+COMPS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+SCOPE_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Module)
+MUTATORS = frozenset(
+    {
+        "append",
+        "extend",
+        "insert",
+        "pop",
+        "popitem",
+        "remove",
+        "clear",
+        "update",
+        "setdefault",
+        "add",
+        "discard",
+        "sort",
+        "reverse",
+        "appendleft",
+        "extendleft",
+    }
+)
+
+
+@dataclass(frozen=True)
+class RemoteDef:
+    """A function or class made remote; ``node`` is its definition, when known."""
+
+    kind: str  # "task" or "actor"
+    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+
+
+def dotted(expr: ast.AST) -> str | None:
+    """``a.b.c`` for a chain of attributes on a name, else None."""
+    parts: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if isinstance(expr, ast.Name):
+        parts.append(expr.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+class Module:
+    """One file's syntax tree plus the lookups every rule needs (computed lazily)."""
+
+    def __init__(self, tree: ast.Module, source: str, path: str) -> None:
+        self.tree = tree
+        self.source = source
+        self.path = path
+        self.parents: dict[ast.AST, ast.AST] = {}
+        self.calls: list[ast.Call] = []
+        self.nodes: list[ast.AST] = []
+        for node in ast.walk(tree):
+            self.nodes.append(node)
+            if isinstance(node, ast.Call):
+                self.calls.append(node)
+            for child in ast.iter_child_nodes(node):
+                self.parents[child] = node
+
+    # -- imports ---------------------------------------------------------
+    @cached_property
+    def imports(self) -> dict[str, str]:
+        """Local name -> imported dotted name, for names bound only by imports of one thing."""
+        targets: dict[str, set[str]] = defaultdict(set)
+        other: set[str] = set()
+        for node in self.nodes:
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        targets[alias.asname].add(alias.name)
+                    else:
+                        top = alias.name.split(".")[0]
+                        targets[top].add(top)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level or not node.module:
+                    for alias in node.names:
+                        other.add(alias.asname or alias.name)
+                    continue
+                for alias in node.names:
+                    if alias.name != "*":
+                        targets[alias.asname or alias.name].add(f"{node.module}.{alias.name}")
+            elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                other.add(node.id)
+            elif isinstance(node, ast.arg):
+                other.add(node.arg)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                other.add(node.name)
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                other.add(node.name)
+            elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+                other.add(node.name)
+        return {
+            name: next(iter(found))
+            for name, found in targets.items()
+            if len(found) == 1 and name not in other
+        }
+
+    @cached_property
+    def uses_ray(self) -> bool:
+        return any(q == "ray" or q.startswith("ray.") for q in self.imports.values())
+
+    def qualname(self, expr: ast.AST) -> str | None:
+        """The dotted name an expression refers to through imports, e.g. ``ray.get``."""
+        parts: list[str] = []
+        while isinstance(expr, ast.Attribute):
+            parts.append(expr.attr)
+            expr = expr.value
+        if not isinstance(expr, ast.Name):
+            return None
+        base = self.imports.get(expr.id)
+        if base is None:
+            return None
+        return ".".join([base, *reversed(parts)])
+
+    def is_ray_call(self, node: ast.AST, *names: str) -> bool:
+        """Is ``node`` a call of ``ray.<name>`` for one of ``names``?"""
+        if not isinstance(node, ast.Call):
+            return False
+        q = self.qualname(node.func)
+        return q is not None and q.startswith("ray.") and q[4:] in names
+
+    # -- remote definitions ----------------------------------------------
+    def is_remote_decorator(self, dec: ast.expr) -> bool:
+        if isinstance(dec, ast.Call):
+            dec = dec.func
+        return self.qualname(dec) == "ray.remote"
+
+    def remote_wrap_target(self, call: ast.Call) -> ast.expr | None:
+        """For ``ray.remote(f)`` or ``ray.remote(num_cpus=1)(f)``: the ``f`` expression."""
+        if len(call.args) != 1 or call.keywords:
+            return None
+        if self.qualname(call.func) == "ray.remote":
+            return call.args[0]
+        inner = call.func
+        if (
+            isinstance(inner, ast.Call)
+            and self.qualname(inner.func) == "ray.remote"
+            and not inner.args
+        ):
+            return call.args[0]
+        return None
+
+    @cached_property
+    def defs_by_name(
+        self,
+    ) -> dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]]:
+        found: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]] = defaultdict(
+            list
+        )
+        for node in self.nodes:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                found[node.name].append(node)
+        return found
+
+    @cached_property
+    def remote_defs(self) -> list[RemoteDef]:
+        """Every definition made remote by decorator or by ``ray.remote(...)`` wrapping."""
+        result: list[RemoteDef] = []
+        seen: set[int] = set()
+        for node in self.nodes:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                if any(self.is_remote_decorator(d) for d in node.decorator_list):
+                    kind = "actor" if isinstance(node, ast.ClassDef) else "task"
+                    result.append(RemoteDef(kind, node))
+                    seen.add(id(node))
+        for call in self.calls:
+            target = self.remote_wrap_target(call)
+            if isinstance(target, ast.Name):
+                defs = self.defs_by_name.get(target.id, [])
+                if len(defs) == 1 and id(defs[0]) not in seen:
+                    node = defs[0]
+                    kind = "actor" if isinstance(node, ast.ClassDef) else "task"
+                    result.append(RemoteDef(kind, node))
+                    seen.add(id(node))
+        return result
+
+    @cached_property
+    def remote_by_name(self) -> dict[str, RemoteDef]:
+        """Names that certainly refer to one remote definition (decorated or wrapped)."""
+        names: dict[str, list[RemoteDef]] = defaultdict(list)
+        by_node = {id(r.node): r for r in self.remote_defs}
+        for r in self.remote_defs:
+            if any(self.is_remote_decorator(d) for d in r.node.decorator_list):
+                names[r.node.name].append(r)
+        for node in self.nodes:
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.Call)
+            ):
+                target = self.remote_wrap_target(node.value)
+                if isinstance(target, ast.Name):
+                    defs = self.defs_by_name.get(target.id, [])
+                    if len(defs) == 1 and id(defs[0]) in by_node:
+                        names[node.targets[0].id].append(by_node[id(defs[0])])
+        stored = self.stored_names
+        out: dict[str, RemoteDef] = {}
+        for name, rs in names.items():
+            defs = self.defs_by_name.get(name, [])
+            # one definition, and the name is not rebound to something else
+            if len(rs) == 1 and stored.get(name, 0) <= (0 if defs else 1) and len(defs) <= 1:
+                out[name] = rs[0]
+        return out
+
+    @cached_property
+    def stored_names(self) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for node in self.nodes:
+            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                counts[node.id] += 1
+        return counts
+
+    def remote_of(self, expr: ast.AST) -> RemoteDef | None:
+        """The remote definition ``expr`` names (``f``, ``f.options(...)``), if certain."""
+        if (
+            isinstance(expr, ast.Call)
+            and isinstance(expr.func, ast.Attribute)
+            and expr.func.attr == "options"
+        ):
+            expr = expr.func.value
+        if isinstance(expr, ast.Name):
+            return self.remote_by_name.get(expr.id)
+        return None
+
+    def is_submission(self, node: ast.AST) -> bool:
+        """A ``.remote(...)`` call: a task, an actor method, or an actor creation."""
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "remote"
+            and self.qualname(node.func) != "ray.remote"
+        )
+
+    def submitted(self, call: ast.Call) -> RemoteDef | None:
+        assert isinstance(call.func, ast.Attribute)
+        return self.remote_of(call.func.value)
+
+    def is_ref_submission(self, node: ast.AST) -> bool:
+        """A ``.remote(...)`` call that returns an ObjectRef (not an actor creation)."""
+        if not self.is_submission(node):
+            return False
+        assert isinstance(node, ast.Call)
+        receiver = node.func.value  # type: ignore[attr-defined]
+        if self.is_ray_call(receiver, "remote"):
+            # ray.remote(f).remote(): the kind of f decides
+            wrapped = self.remote_wrap_target(receiver)  # type: ignore[arg-type]
+            defs = self.defs_by_name.get(wrapped.id, []) if isinstance(wrapped, ast.Name) else []
+            return len(defs) == 1 and not isinstance(defs[0], ast.ClassDef)
+        target = self.submitted(node)
+        if target is not None:
+            return target.kind == "task"
+        # h.method.remote(): an actor method call returns a ref; a bare unknown
+        # Name.remote() could be an actor class, so it is not certainly a ref.
+        return isinstance(receiver, ast.Attribute) and receiver.attr != "options"
+
+    def maybe_ref_submission(self, node: ast.AST) -> bool:
+        """A ``.remote(...)`` call that is not a known actor creation.
+
+        Enough where the context makes it a ref anyway: what ``ray.get`` receives.
+        """
+        if not self.is_submission(node):
+            return False
+        assert isinstance(node, ast.Call)
+        target = self.submitted(node)
+        return target is None or target.kind == "task"
+
+    # -- structure -------------------------------------------------------
+    def scope_of(self, node: ast.AST) -> ScopeNode:
+        """The nearest enclosing function, lambda, class or the module."""
+        parent = self.parents.get(node)
+        while parent is not None:
+            if isinstance(parent, SCOPE_TYPES):
+                return parent
+            parent = self.parents.get(parent)
+        return self.tree
+
+    def function_of(self, node: ast.AST) -> FunctionNode | ast.Lambda | None:
+        """The nearest enclosing def or lambda (class bodies are skipped over)."""
+        parent = self.parents.get(node)
+        while parent is not None:
+            if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                return parent
+            parent = self.parents.get(parent)
+        return None
+
+    def statement_of(self, node: ast.AST) -> ast.stmt:
+        while not isinstance(node, ast.stmt):
+            node = self.parents[node]
+        return node
+
+    def loops_around(self, node: ast.AST) -> list[ast.AST]:
+        """Loops (innermost first) whose every iteration runs ``node`` again.
+
+        Stops at the enclosing function or class: a def in a loop body runs only
+        when called. A ``for`` loop's iterable and the first comprehension's
+        iterable run once, so they do not count.
+        """
+        loops: list[ast.AST] = []
+        child: ast.AST = node
+        parent = self.parents.get(child)
+        while parent is not None and not isinstance(parent, SCOPE_TYPES):
+            if isinstance(parent, (ast.For, ast.AsyncFor)):
+                if child in parent.body:
+                    loops.append(parent)
+            elif isinstance(parent, ast.While):
+                if child in parent.body or child is parent.test:
+                    loops.append(parent)
+            elif isinstance(parent, ast.comprehension):
+                comp = self.parents[parent]
+                assert isinstance(comp, COMPS)
+                first = comp.generators[0] is parent
+                if not (first and child is parent.iter):
+                    loops.append(comp)
+                child = comp
+                parent = self.parents.get(child)
+                continue
+            elif isinstance(parent, COMPS):
+                if child is not parent.generators[0]:
+                    loops.append(parent)
+            child = parent
+            parent = self.parents.get(child)
+        return loops
+
+    def walk_scope(self, nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
+        """Walk the given nodes without entering nested defs, lambdas or classes."""
+        stack = list(nodes)
+        while stack:
+            node = stack.pop()
+            yield node
+            for child in ast.iter_child_nodes(node):
+                if not isinstance(child, SCOPE_TYPES):
+                    stack.append(child)
+
+    @cached_property
+    def _bindings_cache(self) -> dict[int, dict[str, list[ast.expr | None]]]:
+        return {}
+
+    def bindings(self, scope: ScopeNode) -> dict[str, list[ast.expr | None]]:
+        """Name -> values assigned to it directly in ``scope`` (None: bound otherwise).
+
+        Example: for ``x = np.zeros(3); for y in z: ...`` -> ``{"x": [<call>], "y": [None]}``.
+        """
+        cached = self._bindings_cache.get(id(scope))
+        if cached is not None:
+            return cached
+        found: dict[str, list[ast.expr | None]] = defaultdict(list)
+        body: list[ast.AST]
+        if isinstance(scope, ast.Lambda):
+            body = [scope.body]
+        else:
+            body = list(scope.body)
+        if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            args = scope.args
+            for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+                if a is not None:
+                    found[a.arg].append(None)
+        for node in self.walk_scope(body):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        found[target.id].append(node.value)
+                    else:
+                        for sub in ast.walk(target):
+                            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                                found[sub.id].append(None)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                parent = self.parents.get(node)
+                if not isinstance(parent, (ast.Assign, ast.AnnAssign)):
+                    found[node.id].append(None)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                for alias in node.names:
+                    found[(alias.asname or alias.name).split(".")[0]].append(None)
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                found[node.name].append(None)
+        # defs and classes directly in this scope bind their names too
+        for node in self.nodes_directly_in(scope):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                found[node.name].append(None)
+        self._bindings_cache[id(scope)] = found
+        return found
+
+    def nodes_directly_in(self, scope: ScopeNode) -> Iterator[ast.AST]:
+        """Nested defs/classes/lambdas whose nearest enclosing scope is ``scope``."""
+        body: list[ast.AST] = [scope.body] if isinstance(scope, ast.Lambda) else list(scope.body)
+        stack = body
+        while stack:
+            node = stack.pop()
+            if isinstance(node, SCOPE_TYPES):
+                yield node
+                continue
+            stack.extend(ast.iter_child_nodes(node))
+
+    @cached_property
+    def symtables(self) -> dict[tuple[str, int], symtable.SymbolTable]:
+        """(name, line) -> the symbol table of each def/class in the file."""
+        tables: dict[tuple[str, int], symtable.SymbolTable] = {}
+        try:
+            top = symtable.symtable(self.source, self.path, "exec")
+        except (SyntaxError, ValueError, RecursionError):
+            return tables
+        stack = [top]
+        while stack:
+            table = stack.pop()
+            tables[(table.get_name(), table.get_lineno())] = table
+            stack.extend(table.get_children())
+        return tables
+
+    def table_of(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+    ) -> symtable.SymbolTable | None:
+        # symtable numbers a decorated def by its first decorator's line
+        line = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+        return self.symtables.get((node.name, line)) or self.symtables.get((node.name, node.lineno))
+
+    def outside_names(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+    ) -> dict[str, str]:
+        """Names the definition reads from outside itself: name -> "global" or "free".
+
+        Includes names read in nested scopes (methods, comprehensions, inner defs)
+        that are not bound anywhere inside the definition.
+        """
+        table = self.table_of(node)
+        if table is None:
+            return {}
+        inner_bound: set[str] = set()
+        result: dict[str, str] = {}
+        stack: list[tuple[symtable.SymbolTable, bool]] = [(table, True)]
+        tables: list[tuple[symtable.SymbolTable, bool]] = []
+        while stack:
+            t, is_top = stack.pop()
+            tables.append((t, is_top))
+            for sym in t.get_symbols():
+                if sym.is_local() and not (t.get_type() == "class" and not is_top):
+                    inner_bound.add(sym.get_name())
+            stack.extend((c, False) for c in t.get_children())
+        is_class = table.get_type() == "class"
+        for t, is_top in tables:
+            for sym in t.get_symbols():
+                if not sym.is_referenced():
+                    continue
+                name = sym.get_name()
+                if sym.is_global() and not (is_class and is_top and sym.is_local()):
+                    result.setdefault(name, "global")
+                elif sym.is_free() and name not in inner_bound:
+                    result.setdefault(name, "free")
+        return result
+
+    def name_uses(self, scope_node: ast.AST, name: str) -> list[ast.Name]:
+        """Loads of ``name`` inside ``scope_node`` (nested scopes included), in order."""
+        uses = [
+            n
+            for n in ast.walk(scope_node)
+            if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+        ]
+        uses.sort(key=lambda n: (n.lineno, n.col_offset))
+        return uses
+
+    def enclosing_scopes(self, node: ast.AST) -> list[ScopeNode]:
+        scopes: list[ScopeNode] = []
+        parent = self.parents.get(node)
+        while parent is not None:
+            if isinstance(parent, SCOPE_TYPES) and not isinstance(parent, ast.ClassDef):
+                scopes.append(parent)
+            parent = self.parents.get(parent)
+        return scopes
+
+    def binding_of(self, node: ast.AST, name: str, where: str) -> list[ast.expr | None] | None:
+        """The values bound to ``name`` where ``node`` reads it from (free or global)."""
+        scopes = self.enclosing_scopes(node)
+        if where == "global":
+            return self.bindings(self.tree).get(name)
+        for scope in scopes:
+            if isinstance(scope, ast.Module):
+                break
+            found = self.bindings(scope).get(name)
+            if found:
+                return found
+        return None
+
+    def resolve_value(self, name: ast.Name) -> ast.expr | None:
+        """The one value ``name`` is bound to where it is read, if it is bound exactly once.
+
+        Searches the enclosing functions, then the module (class bodies are skipped,
+        as Python does). Bound twice, or bound by a loop or a parameter: None.
+        """
+        for scope in [*self.enclosing_scopes(name), self.tree]:
+            values = self.bindings(scope).get(name.id)
+            if values:
+                return values[0] if len(values) == 1 else None
+        return None
+
+    def mutations_of(self, name: str, scope: ScopeNode) -> list[ast.AST]:
+        """Statements/calls in ``scope`` that mutate the object bound to ``name``.
+
+        ``name[k] = v``, ``del name[k]``, ``name.attr = v``, ``name.append(...)`` and kin.
+        """
+        found: list[ast.AST] = []
+        body: list[ast.AST] = [scope.body] if isinstance(scope, ast.Lambda) else list(scope.body)
+        for node in self.walk_scope(body):
+            if isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(
+                node.ctx, (ast.Store, ast.Del)
+            ):
+                if isinstance(node.value, ast.Name) and node.value.id == name:
+                    found.append(node)
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in MUTATORS
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == name
+            ):
+                found.append(node)
+        return found
+
+    def call_name(self, call: ast.Call) -> str | None:
+        """``np.zeros`` for ``numpy.zeros`` style calls; qualified when imported."""
+        return self.qualname(call.func) or dotted(call.func)

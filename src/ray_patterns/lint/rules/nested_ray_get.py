@@ -1,0 +1,85 @@
+"""RAY403 nested-ray-get: a task calling ``ray.get`` on refs it received in a list."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from ray_patterns.lint.core import Rule
+from ray_patterns.lint.model import Module
+
+
+class NestedRayGet(Rule):
+    """A task that calls `ray.get` on refs it received inside a list or dict argument.
+
+    ## What it does
+    Flags `ray.get(p)`, `ray.get(p[i])` and `ray.get(r)` for `r` iterating over `p`,
+    inside a remote function, where `p` is one of its parameters (not `*args`).
+    Ray resolves only top-level ref arguments, so a ref reaching `ray.get` through
+    a parameter must have come nested in a container.
+
+    ## Why is this bad?
+    The task is scheduled before its inputs exist and then blocks inside a worker
+    waiting for them; Ray cannot place it near its data, and chains of such tasks
+    can tie up workers. Top-level ref arguments are resolved before the task
+    starts, for free.
+
+    ## Example
+    ```python
+    @ray.remote
+    def total(refs):
+        return sum(ray.get(refs))
+
+    total.remote([part.remote(i) for i in range(10)])
+    ```
+
+    ## Use instead
+    Pass the refs as top-level arguments:
+    ```python
+    @ray.remote
+    def total(*parts):
+        return sum(parts)
+
+    total.remote(*[part.remote(i) for i in range(10)])
+    ```
+    """
+
+    code = "RAY403"
+    name = "nested-ray-get"
+    page = "nested-ray-get"
+    message = (
+        "ray.get() on refs received nested in the argument {param!r}: the task holds a worker "
+        "while it waits; pass the refs as top-level arguments (f.remote(*refs))"
+    )
+
+    def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:
+        for remote in mod.remote_defs:
+            fn = remote.node
+            if isinstance(fn, ast.ClassDef):
+                continue
+            params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+            bound = mod.bindings(fn)
+            params = {p for p in params if len(bound.get(p, [])) == 1}
+            if not params:
+                continue
+            iter_vars: dict[str, str] = {}
+            for node in mod.walk_scope(fn.body):
+                if (
+                    isinstance(node, (ast.For, ast.comprehension))
+                    and isinstance(node.iter, ast.Name)
+                    and node.iter.id in params
+                    and isinstance(node.target, ast.Name)
+                ):
+                    iter_vars[node.target.id] = node.iter.id
+            for node in mod.walk_scope(fn.body):
+                if not (isinstance(node, ast.Call) and node.args):
+                    continue
+                if not mod.is_ray_call(node, "get"):
+                    continue
+                arg = node.args[0]
+                if isinstance(arg, ast.Subscript):
+                    arg = arg.value
+                if isinstance(arg, ast.Name):
+                    param = arg.id if arg.id in params else iter_vars.get(arg.id)
+                    if param is not None:
+                        yield node, self.message.format(param=param)

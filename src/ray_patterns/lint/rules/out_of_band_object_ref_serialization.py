@@ -1,0 +1,67 @@
+"""RAY404 out-of-band-object-ref-serialization: pickling an ObjectRef."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from ray_patterns.lint.core import Rule
+from ray_patterns.lint.flow import is_ref, ref_list
+from ray_patterns.lint.model import Module
+
+_PICKLERS = frozenset(
+    {
+        f"{module}.{fn}"
+        for module in ("pickle", "cloudpickle", "ray.cloudpickle", "dill", "_pickle")
+        for fn in ("dumps", "dump")
+    }
+)
+
+
+class OutOfBandObjectRefSerialization(Rule):
+    """An `ObjectRef` serialized with `pickle` / `cloudpickle` / `dill`.
+
+    ## What it does
+    Flags `pickle.dumps(ref)` / `pickle.dump(ref, f)` (and the `cloudpickle`,
+    `ray.cloudpickle` and `dill` equivalents) when the object is certainly an
+    `ObjectRef` or a list of them: the result of `.remote(...)` or `ray.put(...)`.
+
+    ## Why is this bad?
+    Ray counts references to decide when an object can be freed. A ref pickled
+    outside Ray's own serialization is invisible to that count, so Ray pins the
+    object for the life of its owner (a leak) and, if the owner dies, the ref
+    cannot be resolved any more.
+
+    ## Example
+    ```python
+    ref = ray.put(data)
+    blob = pickle.dumps(ref)
+    ```
+
+    ## Use instead
+    Pass refs through Ray (task arguments, actor calls, return values) or store
+    the data itself:
+    ```python
+    ref = ray.put(data)
+    consumer.remote(ref)
+    ```
+    """
+
+    code = "RAY404"
+    name = "out-of-band-object-ref-serialization"
+    page = "out-of-band-object-ref-serialization"
+    message = (
+        "an ObjectRef pickled out of band escapes Ray's reference counting (the object is "
+        "pinned, or lost with its owner); pass refs through Ray calls instead"
+    )
+
+    def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:
+        for call in mod.calls:
+            if not call.args or mod.qualname(call.func) not in _PICKLERS:
+                continue
+            arg = call.args[0]
+            if is_ref(arg, mod) or ref_list(arg, mod) is not None:
+                yield call, self.message
+            elif isinstance(arg, (ast.List, ast.Tuple)) and arg.elts:
+                if all(is_ref(e, mod) for e in arg.elts):
+                    yield call, self.message

@@ -1,0 +1,155 @@
+"""RAY105 ray-get-loop: ``ray.get`` on a ref submitted in the same loop iteration."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from ray_patterns.lint.core import Rule
+from ray_patterns.lint.model import COMPS, Module
+
+
+class RayGetLoop(Rule):
+    """`ray.get` on a ref submitted in the same loop iteration.
+
+    ## What it does
+    Flags `ray.get(...)` inside a `for` loop or comprehension when the ref it waits
+    for was submitted (`.remote(...)`) in that same iteration. Loops whose next
+    submission depends on the previous result, loops that `break` or `return`, and
+    `while` loops (polling, retries) are left alone.
+
+    ## Why is this bad?
+    `ray.get` blocks until the task finishes, so the next task is only submitted
+    after the previous one is done: the loop runs the tasks one at a time and Ray
+    gives no parallelism at all.
+
+    ## Example
+    ```python
+    results = []
+    for i in range(100):
+        results.append(ray.get(work.remote(i)))
+    ```
+
+    ## Use instead
+    Submit everything first, then wait once:
+    ```python
+    refs = [work.remote(i) for i in range(100)]
+    results = ray.get(refs)
+    ```
+    """
+
+    code = "RAY105"
+    name = "ray-get-loop"
+    page = "ray-get-loop"
+    message = (
+        "ray.get() waits for a task submitted in the same loop iteration, so the tasks run "
+        "one at a time; submit all of them first, then call ray.get() once on the list of refs"
+    )
+
+    def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:
+        for call in mod.calls:
+            if not call.args or not mod.is_ray_call(call, "get"):
+                continue
+            loops = mod.loops_around(call)
+            if not loops or isinstance(loops[0], ast.While):
+                continue
+            loop = loops[0]
+            subs = self._submissions(call.args[0], loop, call, mod)
+            if not subs:
+                continue
+            if isinstance(loop, (ast.For, ast.AsyncFor)):
+                if _exits_early(loop, mod) or _loop_carried(subs, loop, call, mod):
+                    continue
+            elif isinstance(loop, COMPS) and _walrus_in(loop):
+                continue
+            yield call, self.message
+
+    @staticmethod
+    def _submissions(arg: ast.AST, loop: ast.AST, call: ast.Call, mod: Module) -> list[ast.Call]:
+        exprs = arg.elts if isinstance(arg, (ast.List, ast.Tuple)) else [arg]
+        subs: list[ast.Call] = []
+        for expr in exprs:
+            if mod.maybe_ref_submission(expr):
+                assert isinstance(expr, ast.Call)
+                subs.append(expr)
+                continue
+            if not isinstance(expr, ast.Name) or not isinstance(loop, (ast.For, ast.AsyncFor)):
+                return []
+            # a name bound from a submission earlier in this same iteration
+            assigned = [
+                node
+                for node in mod.walk_scope(loop.body)
+                if isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == expr.id for t in node.targets)
+            ]
+            others = [
+                node
+                for node in mod.walk_scope([loop.target, *loop.body])
+                if isinstance(node, ast.Name)
+                and node.id == expr.id
+                and isinstance(node.ctx, ast.Store)
+            ]
+            if (
+                len(assigned) != 1
+                or len(others) != 1
+                or assigned[0].lineno >= call.lineno
+                or not mod.maybe_ref_submission(assigned[0].value)
+                or mod.loops_around(assigned[0])[:1] != [loop]
+            ):
+                return []
+            value = assigned[0].value
+            assert isinstance(value, ast.Call)
+            subs.append(value)
+        return subs
+
+
+def _exits_early(loop: ast.For | ast.AsyncFor, mod: Module) -> bool:
+    """A ``break`` or ``return`` in the body: a sequential search, not a batch."""
+    for node in mod.walk_scope(loop.body):
+        if isinstance(node, ast.Return):
+            return True
+        if isinstance(node, ast.Break) and mod.loops_around(node)[:1] == [loop]:
+            return True
+    return False
+
+
+def _walrus_in(comp: ast.AST) -> bool:
+    return any(isinstance(n, ast.NamedExpr) for n in ast.walk(comp))
+
+
+def _loop_carried(
+    subs: list[ast.Call], loop: ast.For | ast.AsyncFor, call: ast.Call, mod: Module
+) -> bool:
+    """Does a submission read something this loop changes at or after the ``ray.get``?
+
+    Then each step needs the previous result (``x = ray.get(step.remote(x))``) and
+    the loop is sequential by nature.
+    """
+    read = {
+        n.id
+        for sub in subs
+        for n in ast.walk(sub)
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+    }
+    line = mod.statement_of(call).lineno
+    for node in mod.walk_scope(loop.body):
+        lineno = getattr(node, "lineno", 0)
+        if lineno < line:
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id in read:
+            return True
+        if isinstance(node, (ast.Subscript, ast.Attribute)) and not isinstance(node.ctx, ast.Load):
+            base = node.value
+            while isinstance(base, (ast.Subscript, ast.Attribute)):
+                base = base.value
+            if isinstance(base, ast.Name) and base.id in read:
+                return True
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id in read
+            and node.func.attr != "remote"
+        ):
+            return True
+    return False

@@ -1,0 +1,108 @@
+"""RAY202 submission-order: ``ray.get`` on refs one by one in submission order."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from ray_patterns.lint.core import Rule
+from ray_patterns.lint.flow import ref_list
+from ray_patterns.lint.model import COMPS, Module
+
+
+class SubmissionOrder(Rule):
+    """Iterating a list of refs and calling `ray.get` on each one in turn.
+
+    ## What it does
+    Flags `ray.get(ref)` inside a loop over a list that is certainly made of refs
+    returned by `.remote(...)` calls (a comprehension, a list literal, or a list
+    filled by `.append(f.remote(...))`). Loops over refs returned by `ray.wait`
+    (already finished) are not flagged.
+
+    ## Why is this bad?
+    Tasks finish in any order. Waiting for them in submission order means a slow
+    first task holds up the processing of every result that is already done.
+
+    ## Example
+    ```python
+    refs = [work.remote(i) for i in range(100)]
+    for ref in refs:
+        process(ray.get(ref))
+    ```
+
+    ## Use instead
+    Process results as they finish:
+    ```python
+    unfinished = [work.remote(i) for i in range(100)]
+    while unfinished:
+        [done], unfinished = ray.wait(unfinished, num_returns=1)
+        process(ray.get(done))
+    ```
+    """
+
+    code = "RAY202"
+    name = "submission-order"
+    page = "submission-order"
+    message = (
+        "ray.get() on each ref in submission order waits for stragglers while finished "
+        "results sit unprocessed; process them as they finish with ray.wait(num_returns=1)"
+    )
+
+    def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:
+        for node in mod.nodes:
+            iters: list[tuple[ast.expr, ast.expr, ast.AST]]
+            if isinstance(node, (ast.For, ast.AsyncFor)):
+                iters = [(node.iter, node.target, node)]
+            elif isinstance(node, COMPS):
+                iters = [(g.iter, g.target, node) for g in node.generators]
+            else:
+                continue
+            for iterable, target, loop in iters:
+                ref_name = _ref_target(iterable, target)
+                if ref_name is None:
+                    continue
+                source = iterable.args[0] if isinstance(iterable, ast.Call) else iterable
+                if ref_list(source, mod, lenient=True) is None:
+                    continue
+                yield from self._gets(loop, ref_name, mod)
+
+    def _gets(self, loop: ast.AST, ref_name: str, mod: Module) -> Iterator[tuple[ast.AST, str]]:
+        parts = list(loop.body) if isinstance(loop, (ast.For, ast.AsyncFor)) else [loop]
+        if _rebinds(loop, ref_name, mod):
+            return
+        for node in mod.walk_scope(parts):
+            if (
+                isinstance(node, ast.Call)
+                and mod.is_ray_call(node, "get")
+                and len(node.args) == 1
+                and isinstance(node.args[0], ast.Name)
+                and node.args[0].id == ref_name
+                and loop in mod.loops_around(node)[:1]
+            ):
+                yield node, self.message
+
+
+def _ref_target(iterable: ast.AST, target: ast.AST) -> str | None:
+    """The loop variable holding one ref: ``for r in refs`` or ``for i, r in enumerate(refs)``."""
+    if isinstance(target, ast.Name) and not isinstance(iterable, ast.Call):
+        return target.id
+    if (
+        isinstance(iterable, ast.Call)
+        and isinstance(iterable.func, ast.Name)
+        and iterable.func.id == "enumerate"
+        and len(iterable.args) == 1
+        and isinstance(target, ast.Tuple)
+        and len(target.elts) == 2
+        and isinstance(target.elts[1], ast.Name)
+    ):
+        return target.elts[1].id
+    return None
+
+
+def _rebinds(loop: ast.AST, name: str, mod: Module) -> bool:
+    if not isinstance(loop, (ast.For, ast.AsyncFor)):
+        return False
+    return any(
+        isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
+        for n in mod.walk_scope(loop.body)
+    )

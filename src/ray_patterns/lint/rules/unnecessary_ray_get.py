@@ -1,0 +1,81 @@
+"""RAY103 unnecessary-ray-get: a ``ray.get`` value only passed on to ``.remote``."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from ray_patterns.lint.core import Rule
+from ray_patterns.lint.flow import is_ref
+from ray_patterns.lint.model import Module
+
+
+class UnnecessaryRayGet(Rule):
+    """A value fetched with `ray.get` only to be passed into another `.remote(...)` call.
+
+    ## What it does
+    Flags `ray.get(ref)` whose value is used only as a direct argument of
+    `.remote(...)` calls: `g.remote(ray.get(ref))`, or `x = ray.get(ref)` where
+    every later use of `x` is a direct argument of a `.remote(...)` call. Only a
+    single ref is considered (a list of refs is not resolved by Ray when passed on).
+
+    ## Why is this bad?
+    The value travels from the producer to the driver and back to the consumer,
+    and the driver waits for it. Passed as an `ObjectRef`, Ray ships it straight
+    from the producer to the consumer and the driver never blocks.
+
+    ## Example
+    ```python
+    data = ray.get(load.remote())
+    result = process.remote(data)
+    ```
+
+    ## Use instead
+    Pass the ref; Ray resolves top-level ref arguments before the task runs:
+    ```python
+    result = process.remote(load.remote())
+    ```
+    """
+
+    code = "RAY103"
+    name = "unnecessary-ray-get"
+    page = "unnecessary-ray-get"
+    message = (
+        "the value of ray.get() is only passed on to .remote() calls; pass the ObjectRef "
+        "itself so the data goes straight from producer to consumer"
+    )
+
+    def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:
+        for call in mod.calls:
+            if len(call.args) != 1 or call.keywords or not mod.is_ray_call(call, "get"):
+                continue
+            if not is_ref(call.args[0], mod, lenient=True):
+                continue
+            parent = mod.parents.get(call)
+            if _is_direct_arg(call, parent, mod):
+                yield call, self.message
+                continue
+            if (
+                isinstance(parent, ast.Assign)
+                and len(parent.targets) == 1
+                and isinstance(parent.targets[0], ast.Name)
+            ):
+                name = parent.targets[0].id
+                scope = mod.scope_of(call)
+                if isinstance(scope, ast.ClassDef) or mod.bindings(scope).get(name) != [call]:
+                    continue
+                uses = mod.name_uses(scope, name)
+                if uses and all(_is_direct_arg(u, mod.parents.get(u), mod) for u in uses):
+                    yield call, self.message
+
+
+def _is_direct_arg(node: ast.AST, parent: ast.AST | None, mod: Module) -> bool:
+    """Is ``node`` a positional or keyword argument of a ``.remote(...)`` call itself?"""
+    if isinstance(parent, ast.keyword):
+        grand = mod.parents.get(parent)
+        return grand is not None and mod.is_submission(grand)
+    return (
+        isinstance(parent, ast.Call)
+        and mod.is_submission(parent)
+        and any(a is node for a in parent.args)
+    )
