@@ -1,0 +1,76 @@
+"""Call sites: the first frame of the user's own code (not Ray's, ours or the stdlib's)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import sysconfig
+from types import FrameType
+
+import ray
+
+import ray_patterns
+
+# frame classes: USER is the answer, LIBRARY is ray_patterns' public helpers (the
+# user called e.g. bounded_map), SKIP is Ray, the doctor itself, the stdlib, site-packages
+USER, LIBRARY, SKIP = 0, 1, 2
+
+_RAY_DIR = os.path.dirname(os.path.abspath(ray.__file__)) + os.sep
+_OURS_DIR = os.path.dirname(os.path.abspath(ray_patterns.__file__)) + os.sep
+_DOCTOR_DIR = os.path.join(_OURS_DIR, "doctor") + os.sep
+
+
+def _skip_dirs() -> tuple[str, ...]:
+    dirs = {_RAY_DIR}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        path = sysconfig.get_paths().get(key)
+        if path:
+            dirs.add(os.path.abspath(path) + os.sep)
+    # a venv's stdlib lives under the base interpreter's prefix
+    for prefix in {sys.base_prefix, sys.prefix, sys.exec_prefix}:
+        ver = f"python{sys.version_info.major}.{sys.version_info.minor}"
+        dirs.add(os.path.join(prefix, "lib", ver) + os.sep)
+    return tuple(sorted(dirs))
+
+
+_SKIP_DIRS = _skip_dirs()
+_cache: dict[str, int] = {}
+
+
+def classify(filename: str) -> int:
+    """USER, LIBRARY or SKIP for a code object's file name (cached)."""
+    kind = _cache.get(filename)
+    if kind is None:
+        path = os.path.abspath(filename) if not filename.startswith("<") else filename
+        if filename.startswith("<frozen") or path.startswith(_DOCTOR_DIR):
+            kind = SKIP
+        elif path.startswith(_OURS_DIR):
+            kind = LIBRARY
+        elif path.startswith(_SKIP_DIRS):
+            kind = SKIP
+        else:
+            kind = USER
+        _cache[filename] = kind
+    return kind
+
+
+def user_site(depth: int = 2) -> tuple[str, int, bool]:
+    """``(file, line, via_library)`` of the nearest user frame above the caller.
+
+    ``via_library`` is True when a ray_patterns helper sits between that frame and
+    Ray: such calls are the library's own (correct) result flow, so the detectors
+    that judge how results are fetched leave them alone.
+
+    >>> user_site(1)[0].endswith(".py") or True
+    True
+    """
+    frame: FrameType | None = sys._getframe(depth)
+    via_library = False
+    while frame is not None:
+        kind = classify(frame.f_code.co_filename)
+        if kind == USER:
+            return frame.f_code.co_filename, frame.f_lineno, via_library
+        if kind == LIBRARY:
+            via_library = True
+        frame = frame.f_back
+    return "<unknown>", 0, via_library

@@ -1,0 +1,432 @@
+"""Detectors: turn a Recorder's raw observations into findings, one function per slug."""
+
+from __future__ import annotations
+
+import os
+import statistics
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from ray_patterns.doctor._events import TaskSpan
+from ray_patterns.doctor._recorder import Recorder, Site
+from ray_patterns.doctor._sites import LIBRARY, classify
+from ray_patterns.doctor._sizes import human_bytes
+from ray_patterns.doctor.report import Finding, Report
+
+
+def _where(site: Site) -> str:
+    path, line = site
+    try:
+        rel = os.path.relpath(path)
+        path = rel if not rel.startswith("..") else path
+    except ValueError:
+        pass
+    return f"{path}:{line}"
+
+
+def ray_get_loop(rec: Recorder) -> list[Finding]:
+    t = rec.thresholds
+    by_site: dict[Site, list[float]] = defaultdict(list)
+    for g in rec.gets:
+        blocked = g.t1 - g.t0
+        if g.lone_fresh and not g.via_library and not g.failed and blocked >= t.min_block_s:
+            by_site[g.site].append(blocked)
+    out = []
+    for site, times in by_site.items():
+        if len(times) < t.get_loop_min_count:
+            continue
+        parallel = max(1.0, min(rec.cpus or 1.0, float(len(times))))
+        total = sum(times)
+        cost = total * (1.0 - 1.0 / parallel)
+        out.append(
+            Finding.make(
+                "ray-get-loop",
+                *site,
+                len(times),
+                f"ray.get waited for each task right after submitting it, {len(times)} times "
+                f"({total:.2f} s blocked, nothing else in flight); with {parallel:g} CPUs "
+                f"about {cost:.2f} s of it could have overlapped",
+                cost_seconds=cost,
+            )
+        )
+    return out
+
+
+def submission_order(rec: Recorder, spans: dict[bytes, TaskSpan]) -> list[Finding]:
+    t = rec.thresholds
+    subs = rec.submissions
+    batches: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for s in subs:
+        span = spans.get(s.task_id)
+        if span is not None and span.ready is not None:
+            batches[s.batch].append((span.ready, s.index))
+    for items in batches.values():
+        items.sort()
+    waited: dict[Site, float] = defaultdict(float)
+    hits: dict[Site, int] = defaultdict(int)
+    for g in rec.gets:
+        if g.single < 0 or g.lone_fresh or g.via_library or g.failed:
+            continue
+        if g.t1 - g.t0 < t.min_block_s:
+            continue
+        target = subs[g.single]
+        lost = 0.0
+        for ready, index in batches.get(target.batch, ()):
+            if ready >= g.t1:
+                break
+            other = subs[index]
+            if index == target.index or (other.done is not None and other.done <= g.t0):
+                continue
+            lost += g.t1 - max(ready, g.t0)
+        if lost > 0:
+            waited[g.site] += lost
+            hits[g.site] += 1
+    out = []
+    for site, lost in waited.items():
+        if lost < t.submission_order_min_wait_s:
+            continue
+        out.append(
+            Finding.make(
+                "submission-order",
+                *site,
+                hits[site],
+                f"ray.get blocked on one ref {hits[site]} times while other refs of the same "
+                f"batch were already finished; ready results waited {lost:.2f} s in total",
+                cost_seconds=lost,
+            )
+        )
+    return out
+
+
+def too_many_results(rec: Recorder) -> list[Finding]:
+    limit = rec.thresholds.too_many_results_bytes or 0
+    by_site: dict[Site, list[int]] = defaultdict(list)
+    for g in rec.gets:
+        if g.nbytes > limit:
+            by_site[g.site].append(g.nbytes)
+    return [
+        Finding.make(
+            "too-many-results",
+            *site,
+            len(sizes),
+            f"one ray.get returned {human_bytes(max(sizes))} at once (limit "
+            f"{human_bytes(limit)}), {len(sizes)} time(s); the driver and object store "
+            "hold all of it together",
+            nbytes=max(sizes),
+        )
+        for site, sizes in by_site.items()
+    ]
+
+
+def unnecessary_ray_get(rec: Recorder) -> list[Finding]:
+    out = []
+    for item in rec.unnecessary.values():
+        out.append(
+            Finding.make(
+                "unnecessary-ray-get",
+                *item.get_site,
+                item.count,
+                f"the value fetched here ({human_bytes(item.nbytes / item.count)} each) went "
+                f"back into .remote() at {_where(item.submit_site)}, {item.count} time(s): "
+                f"{human_bytes(item.nbytes)} travelled through the driver",
+                nbytes=item.nbytes,
+                related=[
+                    {"role": "remote", "path": item.submit_site[0], "line": item.submit_site[1]}
+                ],
+            )
+        )
+    return out
+
+
+def redefine_task_actor_loop(rec: Recorder) -> list[Finding]:
+    by_key: dict[tuple[str, str, int], list[int]] = defaultdict(list)
+    for d in rec.definitions:
+        by_key[d.key].append(d.index)
+    out = []
+    for indexes in by_key.values():
+        if len(indexes) < rec.thresholds.redefine_min_count:
+            continue
+        first = rec.definitions[indexes[0]]
+        what = "actor class" if first.kind == "actor" else "remote function"
+        out.append(
+            Finding.make(
+                "redefine-task-actor-loop",
+                *first.site,
+                len(indexes),
+                f"{first.name} was made a {what} {len(indexes)} times; each one is pickled "
+                "and exported to the workers again",
+            )
+        )
+    return out
+
+
+def closure_capture(rec: Recorder) -> list[Finding]:
+    limit = rec.thresholds.closure_capture_bytes
+    seen: set[tuple[str, str, int]] = set()
+    out = []
+    for d in rec.definitions:
+        if d.pickled_bytes is None or d.pickled_bytes < limit or d.key in seen:
+            continue
+        seen.add(d.key)
+        names = ", ".join(f"{n} ({human_bytes(b)})" for n, b in d.captured[:5] if b >= 1024)
+        out.append(
+            Finding.make(
+                "closure-capture",
+                *d.site,
+                1,
+                f"{d.name} pickles to {human_bytes(d.pickled_bytes)} with what it captures"
+                + (f": {names}" if names else ""),
+                nbytes=d.pickled_bytes,
+            )
+        )
+    return out
+
+
+def fine_grained_tasks(rec: Recorder, spans: dict[bytes, TaskSpan]) -> list[Finding]:
+    t = rec.thresholds
+    by_def: dict[int, list[Any]] = defaultdict(list)
+    for s in rec.submissions:
+        if s.kind == "task" and s.definition >= 0:
+            by_def[s.definition].append(s)
+    out = []
+    for index, subs in by_def.items():
+        d = rec.definitions[index]
+        if len(subs) < t.fine_grained_min_calls or classify(d.key[0]) == LIBRARY:
+            continue  # ray_patterns' own batch tasks size themselves
+        starts: list[float] = []
+        ends: list[float] = []
+        durations: list[float] = []
+        for s in subs:
+            span = spans.get(s.task_id)
+            if span is not None and span.start is not None and span.end is not None:
+                starts.append(s.t)
+                ends.append(span.ready or span.end)
+                durations.append(span.end - span.start)
+        if len(durations) < t.fine_grained_min_calls:
+            continue
+        median = statistics.median(durations)
+        if median >= t.fine_grained_median_s:
+            continue
+        wall = max(ends) - min(starts)
+        busy = sum(durations) / max(rec.cpus, 1.0)
+        lost = max(0.0, wall - busy)
+        share = lost / wall if wall > 0 else 0.0
+        per_site: dict[Site, int] = defaultdict(int)
+        for s in subs:
+            per_site[s.site] += 1
+        site = max(per_site, key=lambda st: per_site[st])
+        out.append(
+            Finding.make(
+                "fine-grained-tasks",
+                *site,
+                len(subs),
+                f"{d.name}: {len(subs)} tasks with a median run time of {median * 1000:.2f} ms; "
+                f"the work needed {busy:.2f} s of the {rec.cpus:g} CPUs but took {wall:.2f} s: "
+                f"~{share:.0%} of the time went to per-task overhead",
+                cost_seconds=lost,
+            )
+        )
+    return out
+
+
+def global_variables(rec: Recorder) -> list[Finding]:
+    out = []
+    for d in rec.definitions:
+        for name, (count, how, site) in d.global_changes.items():
+            read = d.global_reads.get(name, d.site)
+            out.append(
+                Finding.make(
+                    "global-variables",
+                    *read,
+                    count,
+                    f"{d.name} reads the global {name!r}, which was {how} on the driver after "
+                    f"it was exported; the workers still see the old value ({count} call(s) "
+                    f"after the change, first at {_where(site)})",
+                    related=[{"role": "call", "path": site[0], "line": site[1]}],
+                )
+            )
+    return out
+
+
+def blocking_get_in_async(rec: Recorder) -> list[Finding]:
+    counts: dict[tuple[str, Site], list[float]] = defaultdict(list)
+    for g in rec.gets:
+        if g.in_loop:
+            counts[("ray.get", g.site)].append(g.t1 - g.t0)
+    for w in rec.waits:
+        if w.in_loop:
+            counts[("ray.wait", w.site)].append(w.t1 - w.t0)
+    out = []
+    for (kind, site), blocked in counts.items():
+        out.append(
+            Finding.make(
+                "blocking-get-in-async",
+                *site,
+                len(blocked),
+                f"{kind} blocked the running event loop of the driver {len(blocked)} time(s), "
+                f"{sum(blocked):.2f} s in total",
+                cost_seconds=sum(blocked),
+            )
+        )
+    for kind, path, line, n in rec.async_gets:
+        out.append(
+            Finding.make(
+                "blocking-get-in-async",
+                path,
+                line,
+                n,
+                f"{kind} was called {n} time(s) inside a running event loop in a worker "
+                "(async actor or task): every other coroutine there waits meanwhile",
+            )
+        )
+    return out
+
+
+def unbounded_submission(rec: Recorder, spans: dict[bytes, TaskSpan]) -> list[Finding]:
+    t = rec.thresholds
+    stop = rec.stopped or max((s.t for s in rec.submissions), default=0.0)
+    by_site: dict[Site, list[tuple[float, int, int]]] = defaultdict(list)
+    for s in rec.submissions:
+        if s.kind == "actor_creation":
+            continue
+        span = spans.get(s.task_id)
+        end = span.ready if span is not None and span.ready else (s.done or stop)
+        by_site[s.site].append((s.t, 1, s.arg_bytes))
+        by_site[s.site].append((max(end, s.t), -1, -s.arg_bytes))
+    out = []
+    for site, events in by_site.items():
+        if len(events) // 2 < t.unbounded_pending_tasks and sum(
+            e[2] for e in events if e[1] > 0
+        ) < (t.unbounded_pending_bytes or 0):
+            continue  # cannot reach either limit
+        events.sort(key=lambda e: (e[0], e[1]))  # ends before starts at equal times
+        pending = peak = 0
+        pending_bytes = peak_bytes = 0
+        for _, step, nbytes in events:
+            pending += step
+            pending_bytes += nbytes
+            peak = max(peak, pending)
+            peak_bytes = max(peak_bytes, pending_bytes)
+        too_many = peak >= t.unbounded_pending_tasks
+        too_big = peak_bytes >= (t.unbounded_pending_bytes or 1 << 62)
+        if not (too_many or too_big):
+            continue
+        out.append(
+            Finding.make(
+                "unbounded-submission",
+                *site,
+                peak,
+                f"{peak} tasks from this line were pending at once (submitted, not finished), "
+                f"holding {human_bytes(peak_bytes)} of arguments; nothing limited how far "
+                "submission ran ahead",
+                nbytes=peak_bytes,
+            )
+        )
+    return out
+
+
+def analyze(rec: Recorder, report: Report) -> None:
+    """Fill ``report`` from ``rec``: findings, what was observed, the timeline."""
+    spans = rec.spans or {}
+    have_spans = rec.spans is not None
+    detectors: list[tuple[str, Callable[[], list[Finding]]]] = [
+        ("ray-get-loop", lambda: ray_get_loop(rec)),
+        ("too-many-results", lambda: too_many_results(rec)),
+        ("unnecessary-ray-get", lambda: unnecessary_ray_get(rec)),
+        ("redefine-task-actor-loop", lambda: redefine_task_actor_loop(rec)),
+        ("closure-capture", lambda: closure_capture(rec)),
+        ("global-variables", lambda: global_variables(rec)),
+        ("blocking-get-in-async", lambda: blocking_get_in_async(rec)),
+        ("unbounded-submission", lambda: unbounded_submission(rec, spans)),
+    ]
+    if have_spans:
+        detectors += [
+            ("submission-order", lambda: submission_order(rec, spans)),
+            ("fine-grained-tasks", lambda: fine_grained_tasks(rec, spans)),
+        ]
+    for slug, run in detectors:
+        try:
+            report.findings.extend(run())
+        except Exception as exc:  # one broken detector must not hide the others
+            rec.fail(f"detector {slug}", exc)
+    report.findings.sort(key=lambda f: (-(f.cost_seconds or 0.0), -(f.bytes or 0), f.slug))
+
+    task_ids = {s.task_id for s in rec.submissions if s.kind != "actor_creation"}
+    timed = sum(1 for tid in task_ids if tid in spans and spans[tid].end)
+    if rec.job_hex is None:
+        report.not_observed.append("Ray was never initialized during the watch")
+    elif not have_spans:
+        reason = rec.notes.get("task-events", "the cluster was gone before they could be read")
+        report.not_observed.append(
+            f"task run times: Ray task events {reason}; submission-order and "
+            "fine-grained-tasks were not checked"
+        )
+    elif timed < len(task_ids):
+        report.not_observed.append(
+            f"task run times of {len(task_ids) - timed} of {len(task_ids)} tasks (their Ray "
+            "task events were not in the GCS by the end)"
+        )
+    if rec.job_hex is not None and rec.worker_hook != "installed":
+        report.not_observed.append(
+            f"blocking ray.get inside workers' event loops: worker hook {rec.worker_hook}"
+        )
+    for note in rec.errors:
+        report.not_observed.append(f"instrumentation error (ignored): {note}")
+
+    subs = rec.submissions
+    report.ray_version = rec.ray_version
+    report.duration_s = (rec.stopped or rec.started) - rec.started
+    report.observed = {
+        "tasks": sum(1 for s in subs if s.kind == "task"),
+        "actor_tasks": sum(1 for s in subs if s.kind == "actor_task"),
+        "actors": sum(1 for s in subs if s.kind == "actor_creation"),
+        "remote_definitions": len(rec.definitions),
+        "gets": len(rec.gets),
+        "waits": len(rec.waits),
+        "puts": rec.puts,
+        "bytes_fetched": sum(g.nbytes for g in rec.gets),
+        "bytes_put": rec.put_bytes,
+        "tasks_timed": timed,
+        "task_durations_source": (
+            "ray task events (GCS: task:execute and FINISHED times)" if have_spans else "none"
+        ),
+        "worker_hook": rec.worker_hook,
+        "cpus": rec.cpus,
+        "thresholds": dict(vars(rec.thresholds)),
+    }
+    report.timeline = _timeline(rec, spans)
+    report.complete = True
+
+
+def _timeline(rec: Recorder, spans: dict[bytes, TaskSpan]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for span in spans.values():
+        if span.start and span.end:
+            items.append(
+                {
+                    "name": span.name or "task",
+                    "cat": "task",
+                    "node": span.node[:8] or "node",
+                    "row": f"worker {span.pid}" if span.pid else f"worker {span.worker[:8]}",
+                    "start": span.start,
+                    "end": span.end,
+                    "args": {"task_id": span.task_id.hex()},
+                }
+            )
+    node = items[0]["node"] if items else "node"
+    for g in rec.gets:
+        if g.t1 - g.t0 >= rec.thresholds.min_block_s:
+            items.append(
+                {
+                    "name": f"ray.get {_where(g.site)}",
+                    "cat": "driver",
+                    "node": node,
+                    "row": "driver",
+                    "start": g.t0,
+                    "end": g.t1,
+                    "args": {"refs": g.n_refs},
+                }
+            )
+    items.sort(key=lambda i: i["start"])
+    return items
