@@ -47,8 +47,10 @@ def quick_sort_distributed(collection: list[int]) -> list[int]:
 
 
 def split(collection: list[int]) -> list[list[int]]:
+    # two parts, not three: a one-item [pivot] part would cost a task of its own
     lesser, pivot, greater = partition(list(collection))
-    return [lesser, [pivot], greater]
+    greater.insert(0, pivot)
+    return [lesser, greater]
 
 
 def concat(parts: list[list[int]]) -> list[int]:
