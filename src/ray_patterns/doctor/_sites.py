@@ -18,6 +18,8 @@ USER, LIBRARY, SKIP = 0, 1, 2
 _RAY_DIR = os.path.dirname(os.path.abspath(ray.__file__)) + os.sep
 _OURS_DIR = os.path.dirname(os.path.abspath(ray_patterns.__file__)) + os.sep
 _DOCTOR_DIR = os.path.join(_OURS_DIR, "doctor") + os.sep
+# the bench cases are programs written like a user's (their anti variants on purpose)
+_CASES_DIR = os.path.join(_OURS_DIR, "bench", "cases") + os.sep
 
 
 def _skip_dirs() -> tuple[str, ...]:
@@ -44,6 +46,8 @@ def classify(filename: str) -> int:
         path = os.path.abspath(filename) if not filename.startswith("<") else filename
         if filename.startswith("<frozen") or path.startswith(_DOCTOR_DIR):
             kind = SKIP
+        elif path.startswith(_CASES_DIR):
+            kind = USER
         elif path.startswith(_OURS_DIR):
             kind = LIBRARY
         elif path.startswith(_SKIP_DIRS):
