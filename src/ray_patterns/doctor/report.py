@@ -12,6 +12,56 @@ from typing import Any, TextIO
 from ray_patterns.doctor._sizes import human_bytes
 
 SCHEMA = "ray-patterns-doctor/1"
+
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+#: JSON Schema of ``--json`` output; the ``schema`` field names its version
+JSON_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["schema", "ray_version", "findings", "observed", "not_observed", "exit_code"],
+    "properties": {
+        "schema": {"const": SCHEMA},
+        "ray_version": {"type": "string"},
+        "duration_s": {"type": "number"},
+        "exit_code": {"type": ["integer", "null"]},
+        "findings": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": [
+                    "slug",
+                    "code",
+                    "path",
+                    "line",
+                    "count",
+                    "cost_seconds",
+                    "bytes",
+                    "message",
+                    "url",
+                ],
+                "properties": {
+                    "slug": {"type": "string"},
+                    "code": {"type": "string", "pattern": "^RPD[0-9]{3}$"},
+                    "path": {"type": "string"},
+                    "line": {"type": "integer", "minimum": 0},
+                    "count": {"type": "integer", "minimum": 1},
+                    "cost_seconds": _NUMBER_OR_NULL,
+                    "bytes": {"type": ["integer", "null"], "minimum": 0},
+                    "message": {"type": "string"},
+                    "url": {"type": "string"},
+                    "fix": {"type": "string"},
+                    "page": {"type": "string"},
+                    "related": {"type": "array"},
+                },
+            },
+        },
+        "observed": {
+            "type": "object",
+            "required": ["tasks", "actor_tasks", "gets", "bytes_fetched", "task_durations_source"],
+        },
+        "not_observed": {"type": "array", "items": {"type": "string"}},
+    },
+}
 _DOCS = "https://docs.ray.io/en/latest/ray-core/patterns/"
 
 #: slug -> (code, handbook page slug, Ray docs page, the fix)

@@ -1,0 +1,128 @@
+"""``ray-patterns doctor -- python prog.py`` end to end, each in its own process and Ray.
+
+Serial on purpose (each child starts a 2-CPU Ray); kept few because each costs seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from doctor_helpers import PROGRAMS, marked_lines
+
+from ray_patterns.doctor.report import JSON_SCHEMA
+
+
+def doctor(tmp_path: Path, program: str, *args: str, options: tuple[str, ...] = ()) -> Any:
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    env["RAY_DEDUP_LOGS"] = "0"
+    command = [
+        sys.executable,
+        "-m",
+        "ray_patterns.cli",
+        "doctor",
+        "--json",
+        str(tmp_path / "report.json"),
+        *options,
+        "--",
+        "python",
+        str(PROGRAMS / f"{program}.py"),
+        *args,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=180)
+
+
+def load(tmp_path: Path) -> dict[str, Any]:
+    data = json.loads((tmp_path / "report.json").read_text())
+    jsonschema.validate(data, JSON_SCHEMA)
+    return data
+
+
+def test_async_anti_end_to_end_with_html_and_trace(tmp_path: Path) -> None:
+    html, trace = tmp_path / "r.html", tmp_path / "r.trace.json"
+    done = doctor(tmp_path, "async_anti", options=("--html", str(html), "--trace", str(trace)))
+    assert done.returncode == 0, done.stderr
+    assert "(3, 1)" in done.stdout  # the program's own output passes through
+    data = load(tmp_path)
+    assert data["exit_code"] == 0
+    assert data["observed"]["worker_hook"] == "installed"
+    found = {
+        (Path(f["path"]).name, f["line"])
+        for f in data["findings"]
+        if f["slug"] == "blocking-get-in-async"
+    }
+    expected = {
+        ("async_anti.py", line)
+        for line in marked_lines("async_anti", "FINDING blocking-get-in-async")
+    }
+    assert len(expected) == 2 and expected <= found  # the actor's loop and the driver's
+    worker = [f for f in data["findings"] if f["line"] == min(line for _, line in expected)]
+    assert worker[0]["count"] == 3  # three gets inside the actor's poll()
+    assert "blocking-get-in-async" in done.stderr  # the terminal summary
+    page = html.read_text()
+    assert "<svg" in page and "blocking-get-in-async" in page
+    assert "<script src" not in page and "<link" not in page  # self-contained
+    events = json.loads(trace.read_text())["traceEvents"]
+    assert any(e["ph"] == "X" and e["name"].endswith("poll") for e in events)
+
+
+def test_async_fixed_is_silent_also_in_workers(tmp_path: Path) -> None:
+    done = doctor(tmp_path, "async_fixed")
+    assert done.returncode == 0, done.stderr
+    data = load(tmp_path)
+    assert data["observed"]["worker_hook"] == "installed"
+    assert [f for f in data["findings"] if f["slug"] == "blocking-get-in-async"] == []
+
+
+def test_program_that_raises_keeps_its_error_and_gets_a_report(tmp_path: Path) -> None:
+    done = doctor(tmp_path, "raises")
+    assert done.returncode == 1
+    assert "RuntimeError: the program's own error" in done.stderr
+    assert "sum 6" in done.stdout
+    data = load(tmp_path)
+    assert data["exit_code"] == 1
+    assert data["observed"]["tasks"] == 4
+
+
+def test_program_exiting_3_passes_code_and_args_through(tmp_path: Path) -> None:
+    done = doctor(tmp_path, "exits_3", "alpha", "--beta")
+    assert done.returncode == 3, done.stderr
+    assert "args ['alpha', '--beta']" in done.stdout
+    data = load(tmp_path)
+    assert data["exit_code"] == 3
+    loops = [f for f in data["findings"] if f["slug"] == "ray-get-loop"]
+    assert [(Path(f["path"]).name, f["line"]) for f in loops] == [("exits_3.py", 19)]
+
+
+def test_program_without_ray(tmp_path: Path) -> None:
+    done = doctor(tmp_path, "no_ray", "x")
+    assert done.returncode == 0, done.stderr
+    assert "plain 45 ['x']" in done.stdout
+    data = load(tmp_path)
+    assert data["findings"] == []
+    assert any("never initialized" in item for item in data["not_observed"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--", "python", "does_not_exist.py"], "no such script"),
+        (["--set", "nonsense=3", "--", "python", "x.py"], "unknown threshold"),
+        (["--set", "fine_grained_min_calls=lots", "--", "python", "x.py"], "needs a number"),
+        (["--", "python"], "give the program to run"),
+    ],
+)
+def test_bad_usage_is_explained(args: list[str], message: str) -> None:
+    from click.testing import CliRunner
+
+    from ray_patterns.doctor.cli import doctor as command
+
+    result = CliRunner().invoke(command, args)
+    assert result.exit_code == 2
+    assert message in result.output
