@@ -598,6 +598,7 @@ def checkpointed(
                 "skipped": list(rt.skipped),
                 "reconstructed": ray.get_runtime_context().was_current_actor_reconstructed,
                 "pid": os.getpid(),
+                "node_id": ray.get_runtime_context().get_node_id(),
             }
 
         namespace["_checkpoint_now"] = _checkpoint_now
