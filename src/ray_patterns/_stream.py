@@ -60,6 +60,22 @@ def fetch(refs: list[ObjectRef], timeout: float | None) -> list[Any]:
         return out
 
 
+def cancel(ref: ObjectRef) -> None:
+    """Cancel the task behind ``ref``, running or queued; never raises.
+
+    ``force=True`` for tasks: in Ray 2.60 a plain ``ray.cancel`` of a running
+    task did not interrupt it (a 60 s sleep went on), so the worker is killed.
+    Actor tasks refuse ``force``; they get the plain cancel.
+    """
+    try:
+        ray.cancel(ref, force=True)
+    except Exception:  # an actor task, a ray.put object, or Ray already shut down
+        try:
+            ray.cancel(ref)
+        except Exception:
+            pass
+
+
 class ResultStream(Iterator[T], Generic[T]):
     """Results of submitted refs, in completion or input order, with bounded memory.
 
@@ -126,7 +142,7 @@ class ResultStream(Iterator[T], Generic[T]):
         return value  # type: ignore[no-any-return]
 
     def close(self) -> None:
-        """Stop; with ``cancel_on_close`` the tasks still pending are cancelled."""
+        """Stop; with ``cancel_on_close`` the tasks still pending are cancelled (see ``cancel``)."""
         if self._closed and not self._pending:
             return
         self._closed = True
@@ -137,10 +153,7 @@ class ResultStream(Iterator[T], Generic[T]):
         self._buffer.clear()
         if self._cancel_on_close:
             for ref in pending:
-                try:
-                    ray.cancel(ref)
-                except Exception:  # finished, a ray.put object, or Ray already shut down
-                    pass
+                cancel(ref)
 
     def __enter__(self) -> ResultStream[T]:
         return self

@@ -16,7 +16,7 @@ import ray
 from ray import ObjectRef
 
 from ray_patterns._ray import ensure_ray
-from ray_patterns._stream import annotate
+from ray_patterns._stream import annotate, cancel
 
 
 @dataclass
@@ -46,7 +46,7 @@ def _tasks(
         if not parts:
             raise ValueError("split() returned no parts for a problem is_base() rejected")
         yield len(parts)
-        for part in parts:  # not `yield from`: Ray drives the generator with send()
+        for part in parts:  # noqa: UP028 - `yield from` fails: Ray calls send() on it
             yield part
 
     def combine_values(*solutions: Any) -> Any:
@@ -82,12 +82,8 @@ def divide_and_conquer(
     ... )
     45
     """
-    for name, fn in (
-        ("split", split),
-        ("solve", solve),
-        ("combine", combine),
-        ("is_base", is_base),
-    ):
+    functions = {"split": split, "solve": solve, "combine": combine, "is_base": is_base}
+    for name, fn in functions.items():
         if not callable(fn):
             raise TypeError(f"{name} must be a callable, got {type(fn).__name__}")
     ensure_ray()
@@ -121,10 +117,7 @@ def divide_and_conquer(
                 count = ray.get(refs[0])
             except Exception as exc:
                 for _, (_, other) in running.items():
-                    try:
-                        ray.cancel(other)
-                    except Exception:  # already finished
-                        pass
+                    cancel(other)
                 where = "/".join(map(str, node.path)) or "root"
                 raise annotate(exc, f"ray-patterns: raised in the sub-problem at {where}") from None
             if count == 0:
