@@ -1,0 +1,38 @@
+"""The bench's own anti-pattern programs: the doctor names each one, and not its fixes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ray_patterns.bench.core import discover_cases
+from ray_patterns.doctor import Thresholds, watch
+
+MIB = 1 << 20
+
+# case slug -> (doctor slug, thresholds for the quick-mode sizes)
+EXPECT = {
+    "ray-get-loop": ("ray-get-loop", {}),
+    "submission-order": ("submission-order", {}),
+    "fine-grained-tasks": ("fine-grained-tasks", {}),
+    "too-many-results": ("too-many-results", {"too_many_results_bytes": 100 * MIB}),
+    "limit-tasks": ("unbounded-submission", {"unbounded_pending_bytes": 48 * MIB}),
+}
+
+
+@pytest.mark.parametrize("case_slug", sorted(EXPECT))
+def test_bench_case_anti_found_and_fixes_clean(ray_session: None, case_slug: str) -> None:
+    case = discover_cases()[case_slug]
+    slug, thresholds = EXPECT[case_slug]
+    variants = [v for v in case.variants(True) if v.role in ("anti", "better", "library")]
+    for variant in variants:
+        with watch(Thresholds(**thresholds)) as report:  # type: ignore[arg-type]
+            variant.run()
+        found = report.by_slug(slug)
+        if variant.role == "anti":
+            assert found, f"{variant.name}: {report.findings}"
+            case_file = case_slug.replace("-", "_") + ".py"
+            assert all(Path(f.path).name == case_file for f in found), found
+        else:
+            assert found == [], f"{variant.name}: {found}"

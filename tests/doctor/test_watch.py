@@ -1,0 +1,90 @@
+"""``watch()`` as a context manager: restores Ray, survives errors, leaves the library alone."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import pytest
+import ray
+import ray.actor
+import ray.remote_function
+
+from ray_patterns import as_completed, batched_map, bounded_map, iter_results
+from ray_patterns.doctor import Thresholds, watch
+
+
+@ray.remote
+def nap(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+def test_ray_is_restored_after_the_block_even_on_error(ray_session: None) -> None:
+    before = (ray.get, ray.wait, ray.put, ray.remote, ray.init, ray.shutdown)
+    methods = (
+        ray.remote_function.RemoteFunction._remote,
+        ray.actor.ActorClass._remote,
+        ray.actor.ActorMethod._remote,
+    )
+    with pytest.raises(ZeroDivisionError), watch() as report:
+        assert ray.get is not before[0]
+        for _ in range(4):
+            line = sys._getframe().f_lineno + 1
+            ray.get(nap.remote(0.01))  # a get loop, then the block's own error
+        _ = 1 / 0
+    assert (ray.get, ray.wait, ray.put, ray.remote, ray.init, ray.shutdown) == before
+    assert (
+        ray.remote_function.RemoteFunction._remote,
+        ray.actor.ActorClass._remote,
+        ray.actor.ActorMethod._remote,
+    ) == methods
+    assert report.complete
+    assert [f.line for f in report.by_slug("ray-get-loop")] == [line]
+
+
+def test_nested_watch_is_refused(ray_session: None) -> None:
+    original = ray.get
+    with watch(), pytest.raises(RuntimeError, match="already active"), watch():
+        pass
+    assert ray.get is original
+
+
+def test_library_result_flow_is_clean(ray_session: None) -> None:
+    clean = {
+        "ray-get-loop",
+        "submission-order",
+        "fine-grained-tasks",
+        "unbounded-submission",
+        "redefine-task-actor-loop",
+    }
+    with watch(Thresholds(unbounded_pending_tasks=50)) as report:
+        refs = [nap.remote(s) for s in (0.3, 0.01, 0.01, 0.01)]
+        assert sorted(ray.get(r) for r in as_completed(refs)) == [0.01, 0.01, 0.01, 0.3]
+        assert (
+            sorted(iter_results([nap.remote(0.01) for _ in range(8)], chunk_size=2)) == [0.01] * 8
+        )
+        assert sum(bounded_map(nap, [0.012] * 30, max_in_flight=4)) == pytest.approx(0.36)
+        assert list(batched_map(lambda x: 2 * x, range(300))) == [2 * x for x in range(300)]
+    assert report.slugs.isdisjoint(clean), report.findings
+    assert report.observed["tasks"] > 40
+
+
+def test_actor_calls_are_counted_and_timed(ray_session: None) -> None:
+    @ray.remote
+    class Counter:
+        def __init__(self) -> None:
+            self.n = 0
+
+        def add(self, k: int) -> int:
+            self.n += k
+            return self.n
+
+    with watch() as report:
+        counter = Counter.remote()
+        assert ray.get([counter.add.remote(1) for _ in range(5)]) == [1, 2, 3, 4, 5]
+    assert report.observed["actors"] == 1
+    assert report.observed["actor_tasks"] == 5
+    assert report.observed["tasks_timed"] >= 5
+    rows = {item["row"] for item in report.timeline if item["cat"] == "task"}
+    assert rows  # the actor's worker has a row in the timeline
