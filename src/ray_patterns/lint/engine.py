@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import tokenize
 import traceback
 from pathlib import Path
@@ -18,6 +19,14 @@ from ray_patterns.lint.core import PARSE_ERROR_CODE, PARSE_ERROR_NAME, Finding, 
 from ray_patterns.lint.model import Module
 from ray_patterns.lint.noqa import file_suppressions, line_suppressions, suppressed
 from ray_patterns.lint.notebook import NotebookError, notebook_source
+
+# Every rule needs ``import ray`` / ``from ray import ...``: files without one are only
+# parsed (for syntax errors), which keeps big trees fast.
+_IMPORTS_RAY = re.compile(
+    r"^[ \t]*(?:import[ \t]+(?:[\w.]+(?:[ \t]+as[ \t]+\w+)?[ \t]*,[ \t]*)*ray\b"
+    r"|from[ \t]+ray[ \t]+import\b)",
+    re.M,
+)
 
 
 class ParseFailure(Exception):
@@ -92,7 +101,7 @@ def lint_source(
             if PARSE_ERROR_CODE in config.enabled_codes() - ignored:
                 return [_parse_finding(path, failure)], []
             return [], []
-    if not rules or "ray" not in source:
+    if not rules or not _IMPORTS_RAY.search(source):
         return [], []
     mod = Module(tree, source, path)
     if not mod.uses_ray:

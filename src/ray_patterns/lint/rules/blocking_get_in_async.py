@@ -54,12 +54,44 @@ class BlockingGetInAsync(Rule):
         for call in mod.calls:
             if not mod.is_ray_call(call, "get", "wait"):
                 continue
-            if not isinstance(mod.function_of(call), ast.AsyncFunctionDef):
+            fn = mod.function_of(call)
+            if not isinstance(fn, ast.AsyncFunctionDef):
+                continue
+            if mod.is_ray_call(call, "get") and call.args and _ready(call.args[0], fn, mod):
                 continue
             if any(
                 kw.arg == "timeout" and isinstance(kw.value, ast.Constant) and kw.value.value == 0
                 for kw in call.keywords
             ):
                 continue
-            fn = (mod.qualname(call.func) or "ray.get").rsplit(".", 1)[-1]
-            yield call, self.message.format(fn=fn)
+            what = (mod.qualname(call.func) or "ray.get").rsplit(".", 1)[-1]
+            yield call, self.message.format(fn=what)
+
+
+def _ready(arg: ast.AST, fn: ast.AsyncFunctionDef, mod: Module) -> bool:
+    """Is the ref certainly finished: polled with ``ray.wait(timeout=0)``, returned ready
+    by ``ray.wait``, or yielded by ``async for`` (which awaits each ref)?"""
+    if not isinstance(arg, ast.Name):
+        return False
+    for node in mod.walk_scope(fn.body):
+        if isinstance(node, ast.AsyncFor):
+            if any(isinstance(n, ast.Name) and n.id == arg.id for n in ast.walk(node.target)):
+                return True
+        if isinstance(node, ast.Assign) and mod.is_ray_call(node.value, "wait"):
+            target = node.targets[0]
+            first = target.elts[0] if isinstance(target, ast.Tuple) and target.elts else None
+            if isinstance(first, ast.Name) and first.id == arg.id:
+                return True
+            wait = node.value
+            assert isinstance(wait, ast.Call)
+            polled = any(
+                kw.arg == "timeout" and isinstance(kw.value, ast.Constant) and kw.value.value == 0
+                for kw in wait.keywords
+            )
+            if (
+                polled
+                and wait.args
+                and any(isinstance(n, ast.Name) and n.id == arg.id for n in ast.walk(wait.args[0]))
+            ):
+                return True
+    return False

@@ -6,6 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from ray_patterns.lint.core import Rule
+from ray_patterns.lint.flow import stored_in_loop
 from ray_patterns.lint.model import COMPS, Module
 
 
@@ -57,8 +58,14 @@ class RayGetLoop(Rule):
             subs = self._submissions(call.args[0], loop, call, mod)
             if not subs:
                 continue
+            if _same_actor(subs, loop, mod):
+                continue
             if isinstance(loop, (ast.For, ast.AsyncFor)):
-                if _exits_early(loop, mod) or _loop_carried(subs, loop, call, mod):
+                if (
+                    _exits_early(loop, mod)
+                    or _loop_carried(subs, loop, call, mod)
+                    or _guarded_by_result(call, loop, mod)
+                ):
                     continue
             elif isinstance(loop, COMPS) and _walrus_in(loop):
                 continue
@@ -110,6 +117,40 @@ def _exits_early(loop: ast.For | ast.AsyncFor, mod: Module) -> bool:
             return True
         if isinstance(node, ast.Break) and mod.loops_around(node)[:1] == [loop]:
             return True
+    return False
+
+
+def _same_actor(subs: list[ast.Call], loop: ast.AST, mod: Module) -> bool:
+    """``h.method.remote()`` on one actor every iteration: the actor runs the calls one
+    at a time anyway, so waiting costs a round trip, not parallelism."""
+    stored = stored_in_loop(loop, mod)
+    for sub in subs:
+        receiver = sub.func.value  # type: ignore[attr-defined]
+        if not isinstance(receiver, ast.Attribute) or receiver.attr == "options":
+            return False
+        base = receiver.value
+        while isinstance(base, (ast.Attribute, ast.Subscript)):
+            base = base.value
+        if not isinstance(base, ast.Name) or base.id in stored:
+            return False
+    return True
+
+
+def _guarded_by_result(call: ast.Call, loop: ast.AST, mod: Module) -> bool:
+    """``if node is None: node = ray.get(...)``: runs once, guarded by its own result."""
+    stmt = mod.statement_of(call)
+    targets = {
+        n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    if not targets:
+        return False
+    parent = mod.parents.get(stmt)
+    while parent is not None and parent is not loop:
+        if isinstance(parent, ast.If) and any(
+            isinstance(n, ast.Name) and n.id in targets for n in ast.walk(parent.test)
+        ):
+            return True
+        parent = mod.parents.get(parent)
     return False
 
 

@@ -78,6 +78,7 @@ class SubmissionOrder(Rule):
                 and isinstance(node.args[0], ast.Name)
                 and node.args[0].id == ref_name
                 and loop in mod.loops_around(node)[:1]
+                and not _no_processing(node, loop, mod)
             ):
                 yield node, self.message
 
@@ -106,3 +107,19 @@ def _rebinds(loop: ast.AST, name: str, mod: Module) -> bool:
         isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
         for n in mod.walk_scope(loop.body)
     )
+
+
+def _no_processing(get: ast.Call, loop: ast.AST, mod: Module) -> bool:
+    """The value is dropped, or only collected: waiting in order then costs nothing."""
+    parent = mod.parents.get(get)
+    if isinstance(parent, ast.Expr):
+        return True
+    collected = (
+        isinstance(parent, ast.Call)
+        and isinstance(parent.func, ast.Attribute)
+        and parent.func.attr == "append"
+        and isinstance(mod.parents.get(parent), ast.Expr)
+    )
+    if isinstance(loop, (ast.For, ast.AsyncFor)):
+        return collected and len(loop.body) == 1
+    return isinstance(loop, ast.ListComp) and loop.elt is get
