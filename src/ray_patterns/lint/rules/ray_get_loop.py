@@ -190,7 +190,7 @@ def _loop_carried(
             and isinstance(node.func, ast.Attribute)
             and isinstance(node.func.value, ast.Name)
             and node.func.value.id in read
-            and node.func.attr != "remote"
+            and node.func.attr not in ("remote", "options")
         ):
             return True
     return False
