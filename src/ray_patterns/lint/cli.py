@@ -72,7 +72,9 @@ def lint(
     try:
         config = load_config(config_path or find_pyproject(Path.cwd()))
         if select:
+            # flags win: what --select names runs even if the file ignores it
             config.select = resolve_selectors(select, "--select")
+            config.ignore = config.ignore - config.select
         if ignore:
             config.ignore = config.ignore | resolve_selectors(ignore, "--ignore")
         config.make_rules()

@@ -1,0 +1,33 @@
+"""Helpers for the lint tests: run the click commands in-process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from ray_patterns.lint.cli import explain, lint, rules
+
+RAY_GET_LOOP = "import ray\n\nfor i in range(3):\n    ray.get(f.remote(i))\n"
+
+
+@pytest.fixture
+def run_lint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """Run ``ray-patterns lint ARGS`` with ``tmp_path`` as the current folder."""
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(lint, list(args), catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture
+def run_cmd() -> Callable[..., Result]:
+    def run(name: str, *args: str) -> Result:
+        command = {"lint": lint, "rules": rules, "explain": explain}[name]
+        return CliRunner().invoke(command, list(args), catch_exceptions=False)
+
+    return run
