@@ -46,7 +46,7 @@ from typing import Any
 
 import ray
 from ray import ObjectRef
-from ray.exceptions import RayActorError
+from ray.exceptions import RayActorError, RayTaskError
 
 from ray_patterns._ray import check_positive_int, ensure_ray
 from ray_patterns.fault_tolerance_actor_checkpointing import is_checkpointed
@@ -57,7 +57,8 @@ __all__ = ["ChildFailedError", "Supervisor", "supervise"]
 class ChildFailedError(RuntimeError):
     """A supervised call failed for good on worker ``index``.
 
-    ``cause`` is the last error, ``attempts`` how many times it was tried,
+    ``child_error`` is the last error (not ``cause``: Ray's wrapper uses that name
+    for this exception itself), ``attempts`` how many times it was tried,
     ``item`` the position of the item (``scatter``) and ``results`` the results
     list with every other call's value in place (failed positions hold None).
     """
@@ -74,7 +75,7 @@ class ChildFailedError(RuntimeError):
         failures: int = 1,
     ):
         self.index = index
-        self.cause = cause
+        self.child_error = cause
         self.method = method
         self.attempts = attempts
         self.item = item
@@ -82,16 +83,20 @@ class ChildFailedError(RuntimeError):
         self.failures = failures
         where = f"item {item} on " if item is not None else ""
         more = f" ({failures - 1} more call(s) failed too)" if failures > 1 else ""
+        # Ray wraps a worker's own exception with its remote traceback; name the
+        # original in the one-line summary (the full one stays in child_error).
+        original = getattr(cause, "cause", None) if isinstance(cause, RayTaskError) else None
+        shown = original if isinstance(original, BaseException) else cause
         super().__init__(
             f"{where}child {index} failed in {method!r} after {attempts} attempt(s): "
-            f"{type(cause).__name__}: {cause}{more}"
+            f"{type(shown).__name__}: {shown}{more}"
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Crosses the actor boundary pickled: rebuild with every field.
         return (
             _rebuild_child_failed,
-            (self.index, self.cause, self.method, self.attempts, self.item, self.results,
+            (self.index, self.child_error, self.method, self.attempts, self.item, self.results,
              self.failures),
         )  # fmt: skip
 
@@ -130,6 +135,21 @@ def _as_actor_class(cls: Any) -> Any:
     if cls not in _ACTOR_CLASSES:
         _ACTOR_CLASSES[cls] = ray.remote(cls)
     return _ACTOR_CLASSES[cls]
+
+
+def _check_worker_options(worker_options: dict[str, Any] | None) -> dict[str, Any]:
+    if worker_options is not None and not isinstance(worker_options, dict):
+        raise TypeError(
+            "worker_options must be a dict of Ray actor options, "
+            f"got {type(worker_options).__name__}"
+        )
+    options = dict(worker_options or {})
+    if options.get("lifetime") == "detached":
+        raise ValueError(
+            "worker_options: lifetime='detached' workers would outlive their supervisor; "
+            "drop it (the tree's point is that workers die with the supervisor)"
+        )
+    return options
 
 
 def _same_actor(a: Any, b: Any) -> bool:
@@ -173,13 +193,7 @@ class Supervisor:
     ):
         self._num = check_positive_int(num_workers, "num_workers")
         self._worker_cls = _as_actor_class(worker_cls)
-        options = dict(worker_options or {})
-        if options.get("lifetime") == "detached":
-            raise ValueError(
-                "worker_options: lifetime='detached' workers would outlive their supervisor; "
-                "drop it (the tree's point is that workers die with the supervisor)"
-            )
-        self._options = options
+        self._options = _check_worker_options(worker_options)
         self._args = args
         self._kwargs = kwargs
         self._checkpointed = is_checkpointed(worker_cls)
@@ -356,6 +370,7 @@ def supervise(
     global _GENERIC
     ensure_ray()
     check_positive_int(num_workers, "num_workers")
+    _check_worker_options(worker_options)
     options = {"num_cpus": 0, **(supervisor_options or {})}
     policy = {k: options.pop(k) for k in ("max_retries", "max_in_flight") if k in options}
     if _GENERIC is None:
