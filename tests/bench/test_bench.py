@@ -93,7 +93,9 @@ def test_list_and_unknown_case() -> None:
 @pytest.mark.usefixtures("ray_session")
 def test_bench_quick_run_writes_json_with_machine_and_ratios(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    result = CliRunner().invoke(main, ["bench", "--quick", "ray-get-loop", "--json", str(out)])
+    args = ["bench", "--quick", "ray-get-loop", "--json", str(out)]
+    args += ["--plot", str(tmp_path / "figures"), "--html", str(tmp_path / "bench.html")]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "ray-get-loop" in result.output and "library/better" in result.output
     data = json.loads(out.read_text())
@@ -103,3 +105,9 @@ def test_bench_quick_run_writes_json_with_machine_and_ratios(tmp_path: Path) -> 
     assert {v["role"] for v in case["variants"]} == {"anti", "better", "library"}
     assert all(len(v["values"]) == 3 for v in case["variants"])
     assert case["ratios"]["anti/better"] > 0 and case["ratios"]["library/better"] > 0
+    png = (tmp_path / "figures" / "ray-get-loop.png").read_bytes()
+    assert png.startswith(b"\x89PNG")
+    table = (tmp_path / "figures" / "ray-get-loop.md").read_text()
+    assert "| get in loop | anti |" in table and "![ray-get-loop bench](ray-get-loop.png)" in table
+    page = (tmp_path / "bench.html").read_text()
+    assert "data:image/png;base64," in page and "bounded_map" in page

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ray_patterns.bench.core import CaseResult, discover_cases, machine_info, run_case
+from ray_patterns.bench.report import write_html, write_plots
 
 
 def _fmt(value: float, metric: str) -> str:
@@ -107,8 +108,24 @@ def to_json(results: list[CaseResult], quick: bool) -> dict[str, object]:
 @click.argument("slugs", nargs=-1)
 @click.option("--quick", is_flag=True, help="Small sizes, few repetitions (under 2 minutes).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--plot",
+    "plot_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write DIR/<slug>.png and DIR/<slug>.md (table embedding the plot).",
+)
+@click.option(
+    "--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), help="One HTML page."
+)
 @click.option("--list", "list_only", is_flag=True, help="List the cases and exit.")
-def bench(slugs: tuple[str, ...], quick: bool, json_path: Path | None, list_only: bool) -> None:
+def bench(
+    slugs: tuple[str, ...],
+    quick: bool,
+    json_path: Path | None,
+    plot_dir: Path | None,
+    html_path: Path | None,
+    list_only: bool,
+) -> None:
     """Measure each handbook anti-pattern against its fix on a real Ray.
 
     Runs on the Ray of RAY_ADDRESS if set, else on a local instance it starts.
@@ -158,6 +175,12 @@ def bench(slugs: tuple[str, ...], quick: bool, json_path: Path | None, list_only
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(to_json(results, quick), indent=2, default=float))
         console.print(f"wrote {json_path}")
+    if plot_dir is not None:
+        write_plots(results, info, plot_dir)
+        console.print(f"wrote {len(results)} plots and tables to {plot_dir}")
+    if html_path is not None:
+        write_html(results, info, html_path)
+        console.print(f"wrote {html_path}")
     failed = [f"{r.slug}/{v.name}" for r in results for v in r.variants if v.error]
     if failed:
         raise click.ClickException(f"variants failed: {', '.join(failed)}")
