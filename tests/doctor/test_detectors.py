@@ -18,12 +18,13 @@ PAIRS = [
     ("closure-capture", "closure", {}),
     ("fine-grained-tasks", "fine_grained", {}),
     ("global-variables", "globals", {}),
+    ("global-variables", "globals_actor", {}),
     ("blocking-get-in-async", "async", {}),
     ("unbounded-submission", "unbounded", {"unbounded_pending_tasks": 50}),
 ]
 
 
-@pytest.mark.parametrize(("slug", "stem", "thresholds"), PAIRS, ids=[p[0] for p in PAIRS])
+@pytest.mark.parametrize(("slug", "stem", "thresholds"), PAIRS, ids=[p[1] for p in PAIRS])
 def test_finds_the_anti_pattern_at_its_line(
     ray_session: None, slug: str, stem: str, thresholds: dict
 ) -> None:
@@ -44,7 +45,7 @@ def test_finds_the_anti_pattern_at_its_line(
         assert finding.code.startswith("RPD")
 
 
-@pytest.mark.parametrize(("slug", "stem", "thresholds"), PAIRS, ids=[p[0] for p in PAIRS])
+@pytest.mark.parametrize(("slug", "stem", "thresholds"), PAIRS, ids=[p[1] for p in PAIRS])
 def test_silent_on_the_fixed_program(
     ray_session: None, slug: str, stem: str, thresholds: dict
 ) -> None:

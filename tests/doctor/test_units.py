@@ -40,6 +40,7 @@ def test_thresholds_defaults_and_settings() -> None:
 
 def test_sites_skip_ray_and_the_doctor_but_not_user_code() -> None:
     import ray
+    import ray.util
 
     import ray_patterns.doctor
     import ray_patterns.limit_tasks
@@ -48,6 +49,8 @@ def test_sites_skip_ray_and_the_doctor_but_not_user_code() -> None:
     assert classify(ray_patterns.doctor.__file__) == SKIP
     assert classify(ray_patterns.limit_tasks.__file__) == LIBRARY
     assert classify(json.__file__) == SKIP  # the stdlib
+    assert classify(ray.util.__file__) == LIBRARY  # ray.util.as_completed & co
+    assert classify(pytest.__file__) == LIBRARY  # site-packages
     assert classify(__file__) == USER
     path, line, via_library = user_site(1)
     assert path == __file__ and line > 0 and not via_library

@@ -723,8 +723,15 @@ def collect_from_cluster(rec: Recorder) -> None:
     """Read task events and worker counts now (before a shutdown, or at the end)."""
     from ray_patterns.doctor._events import wait_for_spans
 
-    if not ray.is_initialized() or rec.job_hex is None:
+    if not ray.is_initialized():
         return
+    if rec.job_hex is None:  # Ray was started by a path we did not patch
+        try:
+            rec.job_hex = ray.get_runtime_context().get_job_id()
+            rec.cpus = ray.cluster_resources().get("CPU", 0.0)
+        except Exception as exc:
+            rec.fail("runtime context", exc)
+            return
     wanted = {s.task_id for s in rec.submissions if s.done is not None and s.task_id}
     try:
         spans = wait_for_spans(rec.job_hex, rec.started, wanted)

@@ -11,8 +11,9 @@ import ray
 
 import ray_patterns
 
-# frame classes: USER is the answer, LIBRARY is ray_patterns' public helpers (the
-# user called e.g. bounded_map), SKIP is Ray, the doctor itself, the stdlib, site-packages
+# frame classes: USER is the answer; LIBRARY is code that fetches results on the user's
+# behalf (ray_patterns' helpers, ray.util / ray.data & co, other site-packages): the
+# user called e.g. bounded_map; SKIP is Ray's core, the doctor itself, the stdlib
 USER, LIBRARY, SKIP = 0, 1, 2
 
 _RAY_DIR = os.path.dirname(os.path.abspath(ray.__file__)) + os.sep
@@ -22,9 +23,17 @@ _DOCTOR_DIR = os.path.join(_OURS_DIR, "doctor") + os.sep
 _CASES_DIR = os.path.join(_OURS_DIR, "bench", "cases") + os.sep
 
 
-def _skip_dirs() -> tuple[str, ...]:
-    dirs = {_RAY_DIR}
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+# Ray's own libraries built on the core API: their result flow is theirs, not the user's
+_RAY_LIBRARY_DIRS = tuple(
+    os.path.join(_RAY_DIR, name) + os.sep
+    for name in ("util", "data", "train", "tune", "serve", "air", "dag", "experimental", "rllib")
+)
+_RAY_CLIENT_DIR = os.path.join(_RAY_DIR, "util", "client") + os.sep
+
+
+def _stdlib_dirs() -> tuple[str, ...]:
+    dirs = set()
+    for key in ("stdlib", "platstdlib"):
         path = sysconfig.get_paths().get(key)
         if path:
             dirs.add(os.path.abspath(path) + os.sep)
@@ -35,7 +44,17 @@ def _skip_dirs() -> tuple[str, ...]:
     return tuple(sorted(dirs))
 
 
-_SKIP_DIRS = _skip_dirs()
+def _site_dirs() -> tuple[str, ...]:
+    dirs = set()
+    for key in ("purelib", "platlib"):
+        path = sysconfig.get_paths().get(key)
+        if path:
+            dirs.add(os.path.abspath(path) + os.sep)
+    return tuple(sorted(dirs))
+
+
+_STDLIB_DIRS = _stdlib_dirs()
+_SITE_DIRS = _site_dirs()
 _cache: dict[str, int] = {}
 
 
@@ -50,7 +69,12 @@ def classify(filename: str) -> int:
             kind = USER
         elif path.startswith(_OURS_DIR):
             kind = LIBRARY
-        elif path.startswith(_SKIP_DIRS):
+        elif path.startswith(_RAY_DIR):
+            library = path.startswith(_RAY_LIBRARY_DIRS) and not path.startswith(_RAY_CLIENT_DIR)
+            kind = LIBRARY if library else SKIP
+        elif path.startswith(_SITE_DIRS):  # first: a venv's site-packages sits in lib/
+            kind = LIBRARY
+        elif path.startswith(_STDLIB_DIRS):
             kind = SKIP
         else:
             kind = USER

@@ -46,7 +46,8 @@ def ray_get_loop(rec: Recorder) -> list[Finding]:
                 len(times),
                 f"ray.get waited for each task right after submitting it, {len(times)} times "
                 f"({total:.2f} s blocked, nothing else in flight); with {parallel:g} CPUs "
-                f"about {cost:.2f} s of it could have overlapped",
+                f"about {cost:.2f} s of it could have overlapped (if no call needs the "
+                "previous one's result)",
                 cost_seconds=cost,
             )
         )

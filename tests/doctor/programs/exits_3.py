@@ -1,6 +1,7 @@
 """A program that exits non-zero on purpose; argv passes through."""
 
 import sys
+import time
 
 import ray
 
@@ -9,13 +10,13 @@ ray.init(num_cpus=2, include_dashboard=False)
 
 @ray.remote
 def work(i):
-    time_sleep = __import__("time").sleep
-    time_sleep(0.02)
+    time.sleep(0.02)
     return i
 
 
 results = []
 for i in range(4):
-    results.append(ray.get(work.remote(i)))
+    results.append(ray.get(work.remote(i)))  # FINDING ray-get-loop
 print("args", sys.argv[1:], "results", results)
+ray.shutdown()  # the doctor reads Ray's task events before the cluster goes
 sys.exit(3)
