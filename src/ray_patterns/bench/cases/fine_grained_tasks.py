@@ -13,6 +13,7 @@ from collections.abc import Callable
 import ray
 
 from ray_patterns import batched_map
+from ray_patterns.bench.cases._peers import peer_variants
 from ray_patterns.bench.cases._work import spin
 from ray_patterns.bench.core import Case, Variant
 
@@ -48,11 +49,16 @@ def variants(quick: bool) -> list[Variant]:
     def plain() -> None:
         assert [double(x) for x in range(n)] == expected
 
+    def finish(values: list[int]) -> None:
+        assert list(values) == expected
+
+    peers = [] if quick else peer_variants(double, lambda: range(n), finish)
     return [
         Variant("one task per item", "anti", anti),
         Variant("batches of 100 by hand", "better", better),
         Variant("batched_map (auto)", "library", library),
         Variant("plain Python loop", "peer", plain),
+        *peers,
     ]
 
 

@@ -15,6 +15,7 @@ from ray.util import ActorPool
 from ray.util.multiprocessing import Pool
 
 from ray_patterns import bounded_map
+from ray_patterns.bench.cases._peers import peer_variants
 from ray_patterns.bench.cases._work import spin
 from ray_patterns.bench.core import Case, Variant
 
@@ -80,7 +81,12 @@ def variants(quick: bool) -> list[Variant]:
         with Pool(processes=cpus) as pool:
             assert sum(pool.imap_unordered(consume_plain, _arrays(n))) == n
 
+    def finish(values: list[float]) -> None:
+        assert sum(values) == n
+
+    peers = [] if quick else peer_variants(consume_plain, lambda: _arrays(n), finish)
     return [
+        *peers,
         Variant("submit all", "anti", anti),
         Variant("ray.wait backpressure by hand", "better", better),
         Variant("bounded_map", "library", library),

@@ -6,6 +6,7 @@ import numpy as np
 import ray
 
 from ray_patterns import map_reduce
+from ray_patterns.bench.cases._peers import peer_variants
 from ray_patterns.bench.cases._work import spin
 from ray_patterns.bench.core import Case, Variant
 
@@ -48,11 +49,21 @@ def variants(quick: bool) -> list[Variant]:
     def library() -> None:
         assert map_reduce(map_item, range(n), add_all)[0] == expected
 
+    def finish(values: list[np.ndarray]) -> None:
+        assert add_all(values)[0] == expected
+
+    peers = [] if quick else peer_variants(map_item, lambda: range(n), finish)
     return [
         Variant("get all, reduce on driver", "anti", anti),
         Variant("tree reduce by hand (groups of 20)", "better", better),
         Variant("map_reduce", "library", library),
+        *peers,
     ]
 
 
-CASE = Case("map-reduce", "n maps of 10 ms making 400 KB arrays, summed", variants, memory=True)
+CASE = Case(
+    "map-reduce",
+    "n maps of 10 ms making 400 KB arrays, summed (peers in full runs)",
+    variants,
+    memory=True,
+)

@@ -1,0 +1,109 @@
+"""fault-tolerance-actor-checkpointing: what a checkpoint costs per call, and buys.
+
+Each run makes ``calls`` increments on a counter actor (timed: ``per_call_ms``),
+then SIGKILLs the actor process and times the first answer from the restarted
+actor (``recovery_s``); ``state_kept`` is 1 when the counter came back intact
+(for every=100 the calls since the last checkpoint are lost by design, so it
+reports the fraction kept). ``max_restarts`` alone restarts an empty actor.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import tempfile
+import time
+from typing import Any
+
+import ray
+
+from ray_patterns import checkpointed
+from ray_patterns._ray import ensure_ray
+from ray_patterns.bench.core import Case, Extra, Variant
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.n = 0
+
+    def increment(self) -> int:
+        self.n += 1
+        return self.n
+
+    def value(self) -> int:
+        return self.n
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
+@ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)
+class _Plain(_Counter):
+    """Anti-pattern: restarts, but as a fresh counter."""
+
+
+@ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)
+class _HandCheckpointed(_Counter):
+    """The handbook's fix by hand: save after each call, load in the constructor."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+        if os.path.exists(path):
+            with open(path, "rb") as fh:
+                self.n = pickle.load(fh)
+
+    def increment(self) -> int:
+        n = super().increment()
+        tmp = self.path + ".tmp"
+        with open(tmp, "wb") as fh:
+            pickle.dump(self.n, fh)
+        os.replace(tmp, self.path)
+        return n
+
+
+def _measure(actor: Any, calls: int) -> Extra:
+    start_value = ray.get(actor.value.remote())
+    t0 = time.perf_counter()
+    for _ in range(calls):
+        ray.get(actor.increment.remote())  # one call at a time: the per-call cost
+    per_call = (time.perf_counter() - t0) / calls
+    expected = start_value + calls
+    os.kill(ray.get(actor.pid.remote()), signal.SIGKILL)
+    t0 = time.perf_counter()
+    after = ray.get(actor.value.remote())
+    recovery = time.perf_counter() - t0
+    # Start the next run from what survived; the fraction kept is the point.
+    return {
+        "per_call_ms": per_call * 1000,
+        "recovery_s": recovery,
+        "state_kept": after / expected if expected else 1.0,
+    }
+
+
+def variants(quick: bool) -> list[Variant]:
+    ensure_ray()
+    calls = 150 if quick else 350  # not a multiple of 100: every=100 loses the tail
+    root = tempfile.mkdtemp(prefix="rp-bench-ckpt-")
+    plain = _Plain.remote()
+    hand = _HandCheckpointed.remote(os.path.join(root, "hand.pkl"))
+    every1 = checkpointed(os.path.join(root, "lib1"), every=1)(_Counter).remote()
+    every100 = checkpointed(os.path.join(root, "lib100"), every=100)(_Counter).remote()
+    ray.get([a.value.remote() for a in (plain, hand, every1, every100)])
+
+    return [
+        Variant("max_restarts only", "anti", lambda: _measure(plain, calls)),
+        Variant("checkpoint by hand (every call)", "better", lambda: _measure(hand, calls)),
+        Variant("checkpointed(every=1)", "library", lambda: _measure(every1, calls)),
+        Variant("checkpointed(every=100)", "peer", lambda: _measure(every100, calls)),
+    ]
+
+
+CASE = Case(
+    "fault-tolerance-actor-checkpointing",
+    "per-call cost of checkpointing and recovery after SIGKILL (state_kept: 1 = intact)",
+    variants,
+    metric="per_call_ms",
+    repeats=(2, 5),
+)

@@ -1,0 +1,88 @@
+"""global-variables: a global changed on the driver vs state kept in an actor.
+
+A correctness row more than a timing one: each variant reads ``global_var + 3``
+after the driver set ``global_var = 4``; ``value`` should be 7 and ``correct``
+is 1 when it is. The anti-pattern's actor still sees the value its class was
+exported with (3, so 6).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import ray
+
+from ray_patterns import shared_state
+from ray_patterns._ray import ensure_ray
+from ray_patterns.bench.core import Case, Extra, Variant
+
+global_var = 3
+
+
+@ray.remote(num_cpus=0)
+class _GlobalReader:
+    def read(self) -> int:
+        return global_var + 3
+
+
+@ray.remote(num_cpus=0)
+class _GlobalVarActor:
+    """The handbook's fix by hand: an actor holding the value."""
+
+    def __init__(self) -> None:
+        self.value = 3
+
+    def set(self, value: int) -> None:
+        self.value = value
+
+    def get(self) -> int:
+        return self.value
+
+
+def _row(value: int) -> Extra:
+    return {"value": float(value), "correct": float(value == 7)}
+
+
+def variants(quick: bool) -> list[Variant]:
+    global global_var
+    ensure_ray()
+    calls = 20 if quick else 100
+    reader = _GlobalReader.remote()
+    holder = _GlobalVarActor.remote()
+    state: Any = shared_state(f"bench-global-{uuid.uuid4().hex[:8]}")
+    ray.get([reader.read.remote(), holder.get.remote(), state.get.remote("x")])
+    global_var = 4  # the driver changes its global after the class went out
+
+    def anti() -> Extra:
+        value = 0
+        for _ in range(calls):
+            value = ray.get(reader.read.remote())
+        return _row(value)
+
+    def better() -> Extra:
+        ray.get(holder.set.remote(4))
+        value = 0
+        for _ in range(calls):
+            value = ray.get(holder.get.remote()) + 3
+        return _row(value)
+
+    def library() -> Extra:
+        ray.get(state.set.remote("global_var", 4))
+        value = 0
+        for _ in range(calls):
+            value = ray.get(state.get.remote("global_var")) + 3
+        return _row(value)
+
+    return [
+        Variant("module global", "anti", anti),
+        Variant("actor by hand", "better", better),
+        Variant("shared_state", "library", library),
+    ]
+
+
+CASE = Case(
+    "global-variables",
+    "read a value the driver changed: stale global vs actor (value/correct columns)",
+    variants,
+)
