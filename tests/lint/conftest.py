@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from lint_samples import RAY_GET_LOOP  # noqa: F401  (re-exported for the fixtures)
 
 from ray_patterns.lint.cli import explain, lint, rules
-
-RAY_GET_LOOP = "import ray\n\nfor i in range(3):\n    ray.get(f.remote(i))\n"
 
 
 @pytest.fixture

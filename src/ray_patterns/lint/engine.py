@@ -12,6 +12,7 @@ import io
 import re
 import tokenize
 import traceback
+import warnings
 from pathlib import Path
 
 from ray_patterns.lint.config import LintConfig
@@ -46,7 +47,11 @@ def decode(data: bytes) -> str:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
-        raise ParseFailure(f"bad encoding declaration ({exc.msg})") from exc
+        head = b"\n".join(data.splitlines()[:2])
+        if not re.search(rb"^[ \t\f]*#.*?coding[:=]", head, re.M):
+            encoding = "utf-8"  # no cookie: the bytes themselves are not UTF-8
+        else:
+            raise ParseFailure(f"bad encoding declaration ({exc.msg})") from exc
     try:
         return data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
@@ -55,7 +60,10 @@ def decode(data: bytes) -> str:
 
 def parse(source: str, path: str) -> ast.Module:
     try:
-        return ast.parse(source, filename=path)
+        with warnings.catch_warnings():
+            # SyntaxWarnings about the user's code are not findings of ours
+            warnings.simplefilter("ignore")
+            return ast.parse(source, filename=path)
     except SyntaxError as exc:
         where = f" (line {exc.lineno})" if exc.lineno else ""
         raise ParseFailure(f"{exc.msg}{where}", exc.lineno or 1, exc.offset or 1) from exc

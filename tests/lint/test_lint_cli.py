@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import RAY_GET_LOOP
+from lint_samples import RAY_GET_LOOP
 
 from ray_patterns.lint.rules import all_rules
 
@@ -45,7 +45,17 @@ def test_json_output(tmp_path: Path, run_lint) -> None:
     (tmp_path / "a.py").write_text(RAY_GET_LOOP)
     result = run_lint("--format", "json")
     [item] = json.loads(result.output)
-    assert {"path", "line", "column", "end_line", "end_column", "code", "name", "message", "url"} <= set(item)
+    assert {
+        "path",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "code",
+        "name",
+        "message",
+        "url",
+    } <= set(item)
     assert (item["path"], item["line"], item["column"], item["code"]) == ("a.py", 4, 5, "RAY105")
     assert item["name"] == "ray-get-loop"
     assert item["url"] == "https://ray-patterns.readthedocs.io/en/latest/rules/ray-get-loop/"
@@ -54,7 +64,9 @@ def test_json_output(tmp_path: Path, run_lint) -> None:
 def test_github_output(tmp_path: Path, run_lint) -> None:
     (tmp_path / "a.py").write_text(RAY_GET_LOOP)
     out = run_lint("--format", "github").output
-    assert out.startswith("::error title=ray-patterns (RAY105 ray-get-loop),file=a.py,line=4,col=5,")
+    assert out.startswith(
+        "::error title=ray-patterns (RAY105 ray-get-loop),file=a.py,line=4,col=5,"
+    )
     assert out.count("\n") == 1
 
 

@@ -88,12 +88,7 @@ def test_finding_points_at_the_call() -> None:
 
 def test_names_resolve_like_python() -> None:
     """A name bound by ``from ray import get`` and also by an assignment is not ray.get."""
-    source = (
-        "from ray import get\n"
-        "get = dict.get\n"
-        "for i in range(3):\n"
-        "    get(f.remote(i))\n"
-    )
+    source = "from ray import get\nget = dict.get\nfor i in range(3):\n    get(f.remote(i))\n"
     assert lint_source(source, "a.py", LintConfig())[0] == []
     no_ray = "for i in range(3):\n    ray.get(f.remote(i))\n"
     assert lint_source(no_ray, "a.py", LintConfig())[0] == []
