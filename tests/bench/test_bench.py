@@ -111,3 +111,21 @@ def test_bench_quick_run_writes_json_with_machine_and_ratios(tmp_path: Path) -> 
     assert "| get in loop | anti |" in table and "![ray-get-loop bench](ray-get-loop.png)" in table
     page = (tmp_path / "bench.html").read_text()
     assert "data:image/png;base64," in page and "bounded_map" in page
+
+
+def _double(x: int) -> int:
+    return 2 * x
+
+
+@pytest.mark.usefixtures("ray_session")
+def test_every_peer_runs_the_workload_and_checks_its_result() -> None:
+    from ray_patterns.bench.cases._peers import peer_variants
+
+    seen: list[list[int]] = []
+    variants = peer_variants(_double, lambda: range(20), lambda values: seen.append(list(values)))
+    names = {v.name for v in variants}
+    assert any("joblib" in n for n in names) and any("dask" in n for n in names)
+    for variant in variants:
+        variant.run()
+    assert len(seen) == len(variants)
+    assert all(values == [2 * x for x in range(20)] for values in seen)
