@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from ray_patterns.lint.model import COMPS, Module, ScopeNode
+from ray_patterns.lint.model import COMPS, MUTATORS, Module, ScopeNode, dotted
 from ray_patterns.lint.sizes import iteration_count
 
 
@@ -24,6 +24,7 @@ class RefList:
 
     submissions: list[ast.Call] = field(default_factory=list)
     loop: ast.AST | None = None
+    kind: str = "list"  # or "dict": the refs are its values
 
 
 def _sub(node: ast.AST, mod: Module, lenient: bool) -> bool:
@@ -53,6 +54,68 @@ def _direct_list(expr: ast.AST, mod: Module, lenient: bool) -> RefList | None:
     if isinstance(expr, (ast.List, ast.Tuple)) and expr.elts:
         if all(_sub(e, mod, lenient) for e in expr.elts):
             return RefList([e for e in expr.elts if isinstance(e, ast.Call)], None)
+    if isinstance(expr, ast.DictComp) and _sub(expr.value, mod, lenient):
+        assert isinstance(expr.value, ast.Call)
+        return RefList([expr.value], expr, "dict")
+    if isinstance(expr, ast.Dict) and expr.values:
+        if all(_sub(v, mod, lenient) for v in expr.values):
+            return RefList([v for v in expr.values if isinstance(v, ast.Call)], None, "dict")
+    # list(d.values()) of a dict of refs
+    if (
+        isinstance(expr, ast.Call)
+        and isinstance(expr.func, ast.Name)
+        and expr.func.id == "list"
+        and len(expr.args) == 1
+    ):
+        values = dict_values_of(expr.args[0], mod, lenient)
+        if values is not None:
+            return RefList(values.submissions, values.loop)
+    return None
+
+
+def dict_values_of(expr: ast.AST, mod: Module, lenient: bool = False) -> RefList | None:
+    """For ``d.values()`` where ``d`` is a dict of refs: that dict."""
+    if (
+        isinstance(expr, ast.Call)
+        and isinstance(expr.func, ast.Attribute)
+        and expr.func.attr == "values"
+        and not expr.args
+    ):
+        found = ref_list(expr.func.value, mod, lenient)
+        if found is not None and found.kind == "dict":
+            return found
+    return None
+
+
+def _attribute_value(expr: ast.Attribute, mod: Module) -> ast.expr | None:
+    """The one value stored to ``self.refs`` (by dotted name) in the class or module."""
+    key = dotted(expr)
+    if key is None:
+        return None
+    owner: ast.AST = mod.tree
+    parent = mod.parents.get(expr)
+    while parent is not None:
+        if isinstance(parent, ast.ClassDef):
+            owner = parent
+            break
+        parent = mod.parents.get(parent)
+    stores = [
+        n
+        for n in ast.walk(owner)
+        if isinstance(n, ast.Attribute) and not isinstance(n.ctx, ast.Load) and dotted(n) == key
+    ]
+    mutated = any(
+        isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr in MUTATORS
+        and dotted(n.func.value) == key
+        for n in ast.walk(owner)
+    )
+    if len(stores) != 1 or mutated:
+        return None
+    assign = mod.parents.get(stores[0])
+    if isinstance(assign, ast.Assign) and assign.targets == [stores[0]]:
+        return assign.value
     return None
 
 
@@ -63,8 +126,13 @@ def ref_list(expr: ast.AST, mod: Module, lenient: bool = False) -> RefList | Non
     ``.remote(...)`` calls, or to ``[]`` filled only by ``.append(x.remote(...))``.
     """
     direct = _direct_list(expr, mod, lenient)
-    if direct is not None or not isinstance(expr, ast.Name):
+    if direct is not None:
         return direct
+    if isinstance(expr, ast.Attribute):
+        value = _attribute_value(expr, mod)
+        return None if value is None else _direct_list(value, mod, lenient)
+    if not isinstance(expr, ast.Name):
+        return None
     scope: ScopeNode | None = None
     values = None
     for candidate in [*mod.enclosing_scopes(expr), mod.tree]:
@@ -79,6 +147,8 @@ def ref_list(expr: ast.AST, mod: Module, lenient: bool = False) -> RefList | Non
     direct = _direct_list(value, mod, lenient)
     if direct is not None:
         return direct if not mutations else None
+    if isinstance(value, ast.Dict) and not value.keys and mutations:
+        return _filled_dict(mutations, mod, lenient)
     if not (isinstance(value, ast.List) and not value.elts) or not mutations:
         return None
     appended: list[ast.Call] = []
@@ -97,6 +167,27 @@ def ref_list(expr: ast.AST, mod: Module, lenient: bool = False) -> RefList | Non
         if loops:
             loop = loops[-1]
     return RefList(appended, loop)
+
+
+def _filled_dict(mutations: list[ast.AST], mod: Module, lenient: bool) -> RefList | None:
+    """``d = {}`` then only ``d[k] = f.remote(...)``: a dict of refs."""
+    subs: list[ast.Call] = []
+    loop: ast.AST | None = None
+    for m in mutations:
+        assign = mod.parents.get(m)
+        if not (
+            isinstance(m, ast.Subscript)
+            and isinstance(m.ctx, ast.Store)
+            and isinstance(assign, ast.Assign)
+            and assign.targets == [m]
+            and _sub(assign.value, mod, lenient)
+        ):
+            return None
+        subs.append(assign.value)  # type: ignore[arg-type]
+        loops = mod.loops_around(m)
+        if loops:
+            loop = loops[-1]
+    return RefList(subs, loop, "dict")
 
 
 def loop_count(loop: ast.AST, mod: Module) -> int | None:

@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from ray_patterns.lint.core import Rule
-from ray_patterns.lint.flow import ref_list
+from ray_patterns.lint.flow import dict_values_of, ref_list
 from ray_patterns.lint.model import COMPS, Module
 
 
@@ -58,13 +58,9 @@ class SubmissionOrder(Rule):
             else:
                 continue
             for iterable, target, loop in iters:
-                ref_name = _ref_target(iterable, target)
-                if ref_name is None:
-                    continue
-                source = iterable.args[0] if isinstance(iterable, ast.Call) else iterable
-                if ref_list(source, mod, lenient=True) is None:
-                    continue
-                yield from self._gets(loop, ref_name, mod)
+                ref_name = _ref_target(iterable, target, mod)
+                if ref_name is not None:
+                    yield from self._gets(loop, ref_name, mod)
 
     def _gets(self, loop: ast.AST, ref_name: str, mod: Module) -> Iterator[tuple[ast.AST, str]]:
         parts = list(loop.body) if isinstance(loop, (ast.For, ast.AsyncFor)) else [loop]
@@ -83,20 +79,32 @@ class SubmissionOrder(Rule):
                 yield node, self.message
 
 
-def _ref_target(iterable: ast.AST, target: ast.AST) -> str | None:
-    """The loop variable holding one ref: ``for r in refs`` or ``for i, r in enumerate(refs)``."""
-    if isinstance(target, ast.Name) and not isinstance(iterable, ast.Call):
-        return target.id
-    if (
-        isinstance(iterable, ast.Call)
-        and isinstance(iterable.func, ast.Name)
-        and iterable.func.id == "enumerate"
-        and len(iterable.args) == 1
-        and isinstance(target, ast.Tuple)
+def _ref_target(iterable: ast.AST, target: ast.AST, mod: Module) -> str | None:
+    """The loop variable holding one ref, when the loop walks a known list or dict of refs.
+
+    ``for r in refs``, ``for i, r in enumerate(refs)``, ``for r in d.values()``,
+    ``for k, r in d.items()``.
+    """
+    if isinstance(target, ast.Name):
+        if dict_values_of(iterable, mod, lenient=True) is not None:
+            return target.id
+        found = ref_list(iterable, mod, lenient=True)
+        return target.id if found is not None and found.kind == "list" else None
+    if not (
+        isinstance(target, ast.Tuple)
         and len(target.elts) == 2
         and isinstance(target.elts[1], ast.Name)
+        and isinstance(iterable, ast.Call)
     ):
-        return target.elts[1].id
+        return None
+    name = target.elts[1].id
+    func = iterable.func
+    if isinstance(func, ast.Name) and func.id == "enumerate" and len(iterable.args) == 1:
+        found = ref_list(iterable.args[0], mod, lenient=True)
+        return name if found is not None and found.kind == "list" else None
+    if isinstance(func, ast.Attribute) and func.attr == "items" and not iterable.args:
+        found = ref_list(func.value, mod, lenient=True)
+        return name if found is not None and found.kind == "dict" else None
     return None
 
 

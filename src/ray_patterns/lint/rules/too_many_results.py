@@ -53,7 +53,7 @@ class TooManyResults(Rule):
             if len(call.args) != 1 or not mod.is_ray_call(call, "get"):
                 continue
             refs = ref_list(call.args[0], mod)
-            if refs is None or refs.loop is None:
+            if refs is None or refs.loop is None or refs.kind != "list":
                 continue
             count = loop_count(refs.loop, mod)
             if count is None or count < self.settings["large_iterable"]:
