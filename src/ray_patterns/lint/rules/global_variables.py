@@ -112,11 +112,14 @@ class GlobalVariables(Rule):
     @staticmethod
     def _changed_by_driver(name: str, remote: RemoteDef, mod: Module) -> bool:
         end = remote.node.end_lineno or remote.node.lineno
-        for stmt in mod.walk_scope(mod.tree.body):
-            if getattr(stmt, "lineno", 0) <= end:
-                continue
-            if isinstance(stmt, ast.Name) and stmt.id == name and isinstance(stmt.ctx, ast.Store):
-                return True
+        stores = [
+            n.lineno
+            for n in mod.walk_scope(mod.tree.body)
+            if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
+        ]
+        # rebound after the definition; a single first binding placed below it is not a change
+        if len(stores) >= 2 and max(stores) > end:
+            return True
         for mutation in mod.mutations_of(name, mod.tree):
             if getattr(mutation, "lineno", 0) > end:
                 return True
