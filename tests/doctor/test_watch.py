@@ -50,6 +50,24 @@ def test_nested_watch_is_refused(ray_session: None) -> None:
     assert ray.get is original
 
 
+def test_a_patch_that_cannot_attach_is_reported_and_the_rest_works(
+    ray_session: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ray_patterns.doctor import _recorder
+
+    # a target that does not exist, as after a Ray upgrade renamed something
+    broken = (object(), "no_such_attribute", _recorder._make_get, "some Ray entry point")
+    monkeypatch.setattr(_recorder, "_PATCHES", [*_recorder._PATCHES, broken])
+    with watch() as report:
+        for _ in range(4):
+            ray.get(nap.remote(0.01))
+    assert any(
+        item.startswith("some Ray entry point: could not instrument")
+        for item in report.not_observed
+    )
+    assert report.by_slug("ray-get-loop")
+
+
 def test_library_result_flow_is_clean(ray_session: None) -> None:
     clean = {
         "ray-get-loop",

@@ -15,7 +15,6 @@ import asyncio
 import dis
 import hashlib
 import inspect
-import os
 import pickle
 import threading
 import time
@@ -550,14 +549,13 @@ def install(recorder: Recorder) -> None:
             "nest no watches (one report covers the whole block)"
         )
     _ACTIVE = recorder
+    _install_all(recorder)
     try:
-        _install_all()
-    except BaseException:
-        uninstall()
-        raise
-    if ray.is_initialized():
-        recorder.job_hex = ray.get_runtime_context().get_job_id()
-        recorder.cpus = ray.cluster_resources().get("CPU", 0.0)
+        if ray.is_initialized():
+            recorder.job_hex = ray.get_runtime_context().get_job_id()
+            recorder.cpus = ray.cluster_resources().get("CPU", 0.0)
+    except Exception as exc:
+        recorder.fail("runtime context", exc)
 
 
 def uninstall() -> None:
@@ -566,18 +564,6 @@ def uninstall() -> None:
         owner, name, original = _ORIGINALS.pop()
         setattr(owner, name, original)
     _ACTIVE = None
-
-
-def _install_all() -> None:
-    _patch(ray, "get", _make_get)
-    _patch(ray, "wait", _make_wait)
-    _patch(ray, "put", _make_put)
-    _patch(ray, "remote", _make_remote)
-    _patch(ray, "init", _make_init)
-    _patch(ray, "shutdown", _make_shutdown)
-    _patch(ray.remote_function.RemoteFunction, "_remote", _make_function_remote)
-    _patch(ray.actor.ActorClass, "_remote", _make_actor_remote)
-    _patch(ray.actor.ActorMethod, "_remote", _make_method_remote)
 
 
 def _make_get(original: Any) -> Any:
@@ -822,5 +808,23 @@ def _make_method_remote(original: Any) -> Any:
     return _remote
 
 
-def env_token() -> str:
-    return os.environ.get(_worker.ENV_TOKEN, "")
+_PATCHES: list[tuple[Any, str, Callable[[Any], Any], str]] = [
+    (ray, "get", _make_get, "ray.get calls"),
+    (ray, "wait", _make_wait, "ray.wait calls"),
+    (ray, "put", _make_put, "ray.put calls"),
+    (ray, "remote", _make_remote, "@ray.remote definitions"),
+    (ray, "init", _make_init, "ray.init (worker hook)"),
+    (ray, "shutdown", _make_shutdown, "ray.shutdown (events read before it)"),
+    (ray.remote_function.RemoteFunction, "_remote", _make_function_remote, "task submissions"),
+    (ray.actor.ActorClass, "_remote", _make_actor_remote, "actor creations"),
+    (ray.actor.ActorMethod, "_remote", _make_method_remote, "actor method calls"),
+]
+
+
+def _install_all(recorder: Recorder) -> None:
+    """Each patch on its own: one that cannot attach (a Ray that changed) is reported."""
+    for owner, name, make, what in _PATCHES:
+        try:
+            _patch(owner, name, make)
+        except Exception as exc:
+            recorder.notes[f"patch {what}"] = f"{type(exc).__name__}: {exc}"

@@ -372,6 +372,9 @@ def analyze(rec: Recorder, report: Report) -> None:
         report.not_observed.append(
             f"blocking ray.get inside workers' event loops: worker hook {rec.worker_hook}"
         )
+    for key, note in rec.notes.items():
+        if key.startswith("patch "):
+            report.not_observed.append(f"{key[6:]}: could not instrument ({note})")
     for note in rec.errors:
         report.not_observed.append(f"instrumentation error (ignored): {note}")
 

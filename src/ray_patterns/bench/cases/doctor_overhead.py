@@ -27,7 +27,7 @@ def workload(n: int) -> None:
 
 
 def variants(quick: bool) -> list[Variant]:
-    n = 1_000 if quick else 10_000
+    n = 800 if quick else 10_000
 
     def without() -> Extra:
         start = time.perf_counter()
