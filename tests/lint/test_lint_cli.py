@@ -163,3 +163,28 @@ def test_console_script_for_real(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1, proc.stderr
     assert proc.stdout.startswith("a.py:4:5: RAY105 ")
+
+
+def test_linter_itself_never_imports_ray(tmp_path: Path) -> None:
+    """The lint modules work without Ray: load them with the package __init__ bypassed."""
+    (tmp_path / "a.py").write_text(RAY_GET_LOOP)
+    src = Path(__file__).resolve().parents[2] / "src" / "ray_patterns"
+    code = (
+        "import sys, types\n"
+        "pkg = types.ModuleType('ray_patterns'); pkg.__path__ = [sys.argv[1]]\n"
+        "sys.modules['ray_patterns'] = pkg\n"
+        "from pathlib import Path\n"
+        "from ray_patterns.lint.config import LintConfig\n"
+        "from ray_patterns.lint.runner import lint_paths\n"
+        "import ray_patterns.lint.cli, ray_patterns.lint.flake8_plugin\n"
+        "result = lint_paths([Path(sys.argv[2])], LintConfig(), jobs=1)\n"
+        "print([f.code for f in result.findings], 'ray' in sys.modules)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(src), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "['RAY105'] False"
