@@ -17,7 +17,7 @@ EXPECT = {
     "submission-order": ("submission-order", {}),
     "fine-grained-tasks": ("fine-grained-tasks", {}),
     "too-many-results": ("too-many-results", {"too_many_results_bytes": 100 * MIB}),
-    "limit-tasks": ("unbounded-submission", {"unbounded_pending_bytes": 48 * MIB}),
+    "limit-tasks": ("unbounded-submission", {"unbounded_pending_bytes": 28 * MIB}),
 }
 
 

@@ -92,7 +92,7 @@ def submission_order(rec: Recorder, spans: dict[bytes, TaskSpan]) -> list[Findin
                 "submission-order",
                 *site,
                 hits[site],
-                f"ray.get blocked on one ref {hits[site]} times while other refs of the same "
+                f"ray.get blocked on one ref {hits[site]} time(s) while other refs of the same "
                 f"batch were already finished; ready results waited {lost:.2f} s in total",
                 cost_seconds=lost,
             )
