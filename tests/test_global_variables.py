@@ -120,3 +120,54 @@ def test_bad_input_is_named(ray_session: None) -> None:
         shared_state("")
     with pytest.raises(TypeError, match="initial must be a dict"):
         shared_state("x", initial=[1])  # type: ignore[arg-type]
+
+
+def test_job_scoped_state_ends_with_its_job(ray_session: None) -> None:
+    """Created by another driver (job): it outlives that job's task, then exits with the job."""
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    name, ns = _unique(), "rp-test-gv"
+    script = textwrap.dedent(
+        f"""
+        import ray
+        from ray_patterns.global_variables import shared_state
+
+        @ray.remote
+        def create():
+            return ray.get(shared_state({name!r}, namespace={ns!r}).increment.remote("n"))
+
+        ray.init(address={ray.get_runtime_context().gcs_address!r}, log_to_driver=False)
+        assert ray.get(create.remote()) == 1
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    # The other job is over; its state exits within a few watch intervals.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            ray.get_actor(name, namespace=ns)
+        except ValueError:
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError("job-scoped shared state outlived its job by 30 s")
+    # A detached one stays.
+    kept = _unique()
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            script.replace(f"namespace={ns!r})", f"namespace={ns!r}, detached=True)").replace(
+                name, kept
+            ),
+        ],
+        check=True,
+        timeout=120,
+    )
+    time.sleep(3)
+    state = ray.get_actor(kept, namespace=ns)
+    assert ray.get(state.get.remote("n")) == 1
+    ray.kill(state)
