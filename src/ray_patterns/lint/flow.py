@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from ray_patterns.lint.model import COMPS, MUTATORS, Module, ScopeNode, dotted
+from ray_patterns.lint.model import COMPS, Module, ScopeNode, dotted
 from ray_patterns.lint.sizes import iteration_count
 
 
@@ -99,18 +99,9 @@ def _attribute_value(expr: ast.Attribute, mod: Module) -> ast.expr | None:
             owner = parent
             break
         parent = mod.parents.get(parent)
-    stores = [
-        n
-        for n in ast.walk(owner)
-        if isinstance(n, ast.Attribute) and not isinstance(n.ctx, ast.Load) and dotted(n) == key
-    ]
-    mutated = any(
-        isinstance(n, ast.Call)
-        and isinstance(n.func, ast.Attribute)
-        and n.func.attr in MUTATORS
-        and dotted(n.func.value) == key
-        for n in ast.walk(owner)
-    )
+    index, mutated_keys = mod.attribute_index(owner)
+    stores = index.get(key, [])
+    mutated = key in mutated_keys
     if len(stores) != 1 or mutated:
         return None
     assign = mod.parents.get(stores[0])

@@ -18,7 +18,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TypeVar
 
+T = TypeVar("T", bound=ast.AST)
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 ScopeNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef | ast.Module
 COMPS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
@@ -64,8 +66,10 @@ def dotted(expr: ast.AST) -> str | None:
     return None
 
 
-def _index(tree: ast.AST, parents: dict[ast.AST, ast.AST], calls: list[ast.Call]) -> list[ast.AST]:
-    """Every node breadth-first, filling ``parents`` and ``calls`` in the same pass.
+def _index(
+    tree: ast.AST, parents: dict[ast.AST, ast.AST], by_type: dict[type, list[ast.AST]]
+) -> list[ast.AST]:
+    """Every node breadth-first, filling ``parents`` and ``by_type`` in the same pass.
 
     A hand-inlined ``ast.walk``: this runs on every node of every file, and skipping
     ``ast.iter_child_nodes`` (and the shared ``ctx`` singletons) halves its cost.
@@ -73,13 +77,16 @@ def _index(tree: ast.AST, parents: dict[ast.AST, ast.AST], calls: list[ast.Call]
     nodes: list[ast.AST] = [tree]
     append = nodes.append
     AST = ast.AST
-    Call = ast.Call
     i = 0
     while i < len(nodes):
         node = nodes[i]
         i += 1
-        if type(node) is Call:
-            calls.append(node)  # type: ignore[arg-type]
+        kind = type(node)
+        group = by_type.get(kind)
+        if group is None:
+            by_type[kind] = [node]
+        else:
+            group.append(node)
         for name in node._fields:
             if name == "ctx":
                 continue
@@ -103,8 +110,18 @@ class Module:
         self.source = source
         self.path = path
         self.parents: dict[ast.AST, ast.AST] = {}
-        self.calls: list[ast.Call] = []
-        self.nodes: list[ast.AST] = _index(tree, self.parents, self.calls)
+        self.by_type: dict[type, list[ast.AST]] = {}
+        self.nodes: list[ast.AST] = _index(tree, self.parents, self.by_type)
+        self.calls: list[ast.Call] = self.of_type(ast.Call)
+
+    def of_type(self, *kinds: type[T]) -> list[T]:
+        """All nodes of the given exact types, in breadth-first order per type."""
+        if len(kinds) == 1:
+            return list(self.by_type.get(kinds[0], []))  # type: ignore[arg-type]
+        out: list[T] = []
+        for kind in kinds:
+            out.extend(self.by_type.get(kind, []))  # type: ignore[arg-type]
+        return out
 
     # -- imports ---------------------------------------------------------
     @cached_property
@@ -112,32 +129,32 @@ class Module:
         """Local name -> imported dotted name, for names bound only by imports of one thing."""
         targets: dict[str, set[str]] = defaultdict(set)
         other: set[str] = set()
-        for node in self.nodes:
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.asname:
-                        targets[alias.asname].add(alias.name)
-                    else:
-                        top = alias.name.split(".")[0]
-                        targets[top].add(top)
-            elif isinstance(node, ast.ImportFrom):
-                if node.level or not node.module:
-                    for alias in node.names:
-                        other.add(alias.asname or alias.name)
-                    continue
-                for alias in node.names:
-                    if alias.name != "*":
-                        targets[alias.asname or alias.name].add(f"{node.module}.{alias.name}")
-            elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-                other.add(node.id)
-            elif isinstance(node, ast.arg):
-                other.add(node.arg)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                other.add(node.name)
-            elif isinstance(node, ast.ExceptHandler) and node.name:
-                other.add(node.name)
-            elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
-                other.add(node.name)
+        for imp in self.of_type(ast.Import):
+            for alias in imp.names:
+                if alias.asname:
+                    targets[alias.asname].add(alias.name)
+                else:
+                    top = alias.name.split(".")[0]
+                    targets[top].add(top)
+        for frm in self.of_type(ast.ImportFrom):
+            if frm.level or not frm.module:
+                other.update(alias.asname or alias.name for alias in frm.names)
+                continue
+            for alias in frm.names:
+                if alias.name != "*":
+                    targets[alias.asname or alias.name].add(f"{frm.module}.{alias.name}")
+        if not targets:
+            return {}
+        other.update(n.id for n in self.of_type(ast.Name) if not isinstance(n.ctx, ast.Load))
+        other.update(a.arg for a in self.of_type(ast.arg))
+        defs: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = self.of_type(
+            ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef
+        )
+        other.update(d.name for d in defs)
+        for named in self.of_type(ast.ExceptHandler, ast.MatchAs, ast.MatchStar):
+            bound = getattr(named, "name", None)
+            if bound:
+                other.add(bound)
         return {
             name: next(iter(found))
             for name, found in targets.items()
@@ -565,6 +582,39 @@ class Module:
     @cached_property
     def _mutations_cache(self) -> dict[int, dict[str, list[ast.AST]]]:
         return {}
+
+    def attribute_index(self, owner: ast.AST) -> tuple[dict[str, list[ast.Attribute]], set[str]]:
+        """Under ``owner`` (a class, or the module outside classes): stores to each dotted
+        attribute (``self.refs``), and the dotted attributes a mutating method is called on.
+        """
+        empty: tuple[dict[str, list[ast.Attribute]], set[str]] = ({}, set())
+        return self._attribute_index.get(id(owner), empty)
+
+    @cached_property
+    def _attribute_index(self) -> dict[int, tuple[dict[str, list[ast.Attribute]], set[str]]]:
+        index: dict[int, tuple[dict[str, list[ast.Attribute]], set[str]]] = {}
+
+        def entry(node: ast.AST) -> tuple[dict[str, list[ast.Attribute]], set[str]]:
+            owner: ast.AST = self.tree
+            parent = self.parents.get(node)
+            while parent is not None:
+                if isinstance(parent, ast.ClassDef):
+                    owner = parent
+                    break
+                parent = self.parents.get(parent)
+            return index.setdefault(id(owner), (defaultdict(list), set()))
+
+        for attr in self.of_type(ast.Attribute):
+            if not isinstance(attr.ctx, ast.Load):
+                key = dotted(attr)
+                if key is not None:
+                    entry(attr)[0][key].append(attr)
+        for call in self.calls:
+            if isinstance(call.func, ast.Attribute) and call.func.attr in MUTATORS:
+                key = dotted(call.func.value)
+                if key is not None:
+                    entry(call)[1].add(key)
+        return index
 
     def call_name(self, call: ast.Call) -> str | None:
         """``np.zeros`` for ``numpy.zeros`` style calls; qualified when imported."""
