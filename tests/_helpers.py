@@ -96,3 +96,22 @@ def wait_for_cpus(total: float, timeout: float = 30.0) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+class DieOnce:
+    """A callable that SIGKILLs its worker the first time it sees ``trigger``.
+
+    A marker file remembers the death across processes, so Ray's retry of the
+    task succeeds: the test sees whether the caller survives a lost worker.
+    """
+
+    def __init__(self, marker: str, trigger: object) -> None:
+        self.marker = marker
+        self.trigger = trigger
+
+    def __call__(self, item: Any) -> Any:
+        if item == self.trigger and not os.path.exists(self.marker):
+            with open(self.marker, "w") as fh:
+                fh.write(str(os.getpid()))
+            os.kill(os.getpid(), signal.SIGKILL)
+        return item

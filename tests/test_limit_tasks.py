@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import itertools
 import time
 
@@ -162,3 +163,33 @@ def test_property_results_match_map(values: list[int], limit: int, ordered: bool
     out = list(bounded_map(triple, values, max_in_flight=limit, ordered=ordered))
     expected = [3 * v for v in values]
     assert (out if ordered else sorted(out)) == (expected if ordered else sorted(expected))
+
+
+def test_killed_worker_is_reported_and_other_results_are_kept() -> None:
+    from tests._helpers import die
+
+    @ray.remote(max_retries=0)
+    def value(x: int) -> int:
+        return x
+
+    class Mixed:
+        @staticmethod
+        def remote(x: int) -> ray.ObjectRef:
+            return die.remote() if x == 2 else value.remote(x)
+
+    out = list(bounded_map(Mixed, range(5), ordered=True, return_exceptions=True))
+    assert [out[i] for i in (0, 1, 3, 4)] == [0, 1, 3, 4]
+    assert isinstance(out[2], ray.exceptions.WorkerCrashedError)
+
+
+def test_a_worker_killed_once_is_retried_by_ray(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests._helpers import DieOnce
+
+    fn = DieOnce(str(tmp_path / "died"), trigger=3)
+    assert list(bounded_map(fn, range(6), ordered=True)) == list(range(6))
+    assert (tmp_path / "died").exists()
+
+
+@pytest.mark.parametrize("fn", [abs, functools.partial(pow, exp=2)])
+def test_builtins_and_partials_are_made_remote(fn) -> None:  # type: ignore[no-untyped-def]
+    assert list(bounded_map(fn, [-2, 3], ordered=True)) == [fn(-2), fn(3)]

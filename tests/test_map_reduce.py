@@ -112,3 +112,11 @@ def test_bad_arguments(call, error: type, match: str) -> None:  # type: ignore[n
 def test_property_map_reduce_order_and_values(values: list[int], fan_in: int, size: int) -> None:
     out = map_reduce(lambda x: [x * 2], values, concat, fan_in=fan_in, batch_size=size)
     assert out == [2 * v for v in values]
+
+
+def test_map_reduce_survives_a_worker_killed_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests._helpers import DieOnce
+
+    fn = DieOnce(str(tmp_path / "died"), trigger=17)
+    assert map_reduce(fn, range(40), sum, batch_size=5) == sum(range(40))
+    assert (tmp_path / "died").exists()

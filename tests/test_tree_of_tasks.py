@@ -138,3 +138,19 @@ def test_property_sorts_like_sorted(data: list[int]) -> None:
     assert divide_and_conquer(
         data, split=halves, solve=sorted, combine=merge, is_base=small
     ) == sorted(data)
+
+
+def test_survives_a_worker_killed_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests._helpers import DieOnce
+
+    die_once = DieOnce(str(tmp_path / "died"), trigger=(4, 5))
+
+    def solve(xs: list[int]) -> list[int]:
+        die_once(tuple(xs))
+        return sorted(xs)
+
+    out = divide_and_conquer(
+        list(range(8)), split=halves, solve=solve, combine=merge, is_base=small
+    )
+    assert out == list(range(8))
+    assert (tmp_path / "died").exists()

@@ -56,9 +56,19 @@ def is_remote_callable(fn: Any) -> bool:
     return callable(getattr(fn, "remote", None))
 
 
-@functools.lru_cache(maxsize=256)
-def _remote_of(fn: Callable[..., Any]) -> Any:
-    return ray.remote(fn)
+def _make_remote(fn: Callable[..., Any]) -> Any:
+    if inspect.isfunction(fn):
+        return ray.remote(fn)
+
+    # ray.remote takes only functions and classes: wrap partials, builtins, callable objects
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = getattr(fn, "__name__", type(fn).__name__)
+    return ray.remote(call)
+
+
+_remote_of = functools.lru_cache(maxsize=256)(_make_remote)
 
 
 def as_remote(fn: Any, argument: str = "fn") -> Any:
@@ -79,7 +89,7 @@ def as_remote(fn: Any, argument: str = "fn") -> Any:
     try:
         return _remote_of(fn)
     except TypeError:  # unhashable callable (e.g. a callable instance with __eq__)
-        return ray.remote(fn)
+        return _make_remote(fn)
 
 
 def call_remote(fn: Any, item: Any) -> ObjectRef:
