@@ -23,7 +23,7 @@ global_var = 3
 @ray.remote(num_cpus=0)
 class _GlobalReader:
     def read(self) -> int:
-        return global_var + 3
+        return global_var + 3  # noqa: RAY101 - the anti-pattern, measured on purpose
 
 
 @ray.remote(num_cpus=0)
