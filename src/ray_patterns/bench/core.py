@@ -45,7 +45,7 @@ class Case:
     summary: str
     variants: Callable[[bool], list[Variant]]
     metric: str = "seconds"
-    repeats: tuple[int, int] = (3, 5)
+    repeats: tuple[int, int] = (3, 3)
     memory: bool = False
     setup: Callable[[], None] | None = None
     # named figures measured once per run (e.g. a target ratio), beside the variants
