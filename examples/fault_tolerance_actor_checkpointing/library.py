@@ -1,0 +1,47 @@
+"""fault-tolerance-actor-checkpointing, with ray-patterns: the checkpointed decorator."""
+
+import contextlib
+import os
+import tempfile
+
+import ray
+
+import ray_patterns as rp
+
+# a directory or any fsspec URL (s3://..., gs://...), or rp.KVStore() for small state
+CHECKPOINTS = tempfile.mkdtemp()
+
+
+@rp.checkpointed(CHECKPOINTS, every=1)  # max_restarts=-1, max_task_retries=-1 by default
+class Counter:
+    def __init__(self):
+        self.n = 0
+
+    def increment(self):
+        self.n += 1
+        return self.n
+
+    @ray.method(max_task_retries=0)  # a crash is not a call to retry
+    def crash(self):
+        os._exit(1)
+
+
+def crash(actor):
+    """Kill the actor's process from inside, after every earlier call has finished."""
+    with contextlib.suppress(ray.exceptions.RayActorError):
+        ray.get(actor.crash.remote())
+
+
+def main(calls=6, crash_after=3):
+    counter = Counter.remote()
+    for i in range(calls):
+        if i == crash_after:
+            crash(counter)
+        value = ray.get(counter.increment.remote())
+    return value  # calls: restored from the latest checkpoint before any call ran
+
+
+if __name__ == "__main__":
+    if not ray.is_initialized():
+        ray.init()
+    print(main())
