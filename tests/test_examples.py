@@ -206,6 +206,12 @@ def test_cluster_recipe_joins_the_running_ray(ray_session: None) -> None:
     assert ray.get_runtime_context().get_job_id() == job
 
 
+def test_watch_recipe_reports_its_loop(ray_session: None) -> None:
+    values, slugs = _load(RECIPES / "watch.py").main(n=5)
+    assert values == list(range(5))
+    assert slugs == ["ray-get-loop"]
+
+
 def test_lint_config_recipe_is_valid(tmp_path: Path) -> None:
     from ray_patterns.lint.config import load_config
 
@@ -295,3 +301,71 @@ def test_every_code_block_is_an_included_runnable_file(page: Path) -> None:
             target = match.group(1).split(":")[0]
             assert (ROOT / target).is_file(), f"{page}: includes missing {target}"
             assert target.startswith(("examples/", "docs/figures/")), target
+
+
+def _hook() -> Any:
+    spec = importlib.util.spec_from_file_location("_docs_hook", DOCS / "_hooks" / "site.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_rule_pages_render_what_explain_prints() -> None:
+    from click.testing import CliRunner
+
+    from ray_patterns.lint.cli import explain
+    from ray_patterns.lint.rules import all_rules
+
+    hook = _hook()
+    rules = all_rules()
+    assert len(rules) == 15
+    index = hook.rules_index(rules)
+    for rule in rules:
+        page = hook.rule_page(rule)
+        printed = CliRunner().invoke(explain, [rule.code])
+        assert printed.exit_code == 0
+        body = printed.output.split("\n\n", 1)[1]  # after explain's header lines
+        if rule.defaults:
+            body = body.split("\n\n", 1)[1] if body.startswith("settings:") else body
+        assert body.strip() in page
+        assert page.startswith(f"# {rule.code} {rule.name}\n")
+        assert f"]({rule.name}.md)" in index
+        # the URL every finding carries points at this page
+        assert rule_url_path(rule.name) == f"rules/{rule.name}/"
+
+
+def rule_url_path(name: str) -> str:
+    from ray_patterns.lint.core import DOCS_BASE_URL, rule_url
+
+    return rule_url(name).removeprefix(DOCS_BASE_URL.removesuffix("rules/"))
+
+
+def test_nav_follows_the_handbook_and_pages_have_every_part() -> None:
+    import yaml
+
+    hook = _hook()
+    nav = yaml.safe_load((ROOT / "mkdocs.yml").read_text())["nav"]
+    listed = [
+        entry
+        for section in nav
+        for value in section.values()
+        if isinstance(value, list)
+        for entry in value
+        if isinstance(entry, str)
+    ]
+    for group, slugs in hook.GROUPS.items():
+        assert [e for e in listed if e.startswith(f"{group}/")] == [
+            f"{group}/{s}.md" for s in slugs
+        ]
+        for slug in slugs:
+            text = (DOCS / group / f"{slug}.md").read_text()
+            folder = slug.replace("-", "_")
+            for part in ("## The problem", "## The fix by hand", "## With ray-patterns"):
+                assert part in text, (slug, part)
+            assert "## What catches it" in text and "## Measured" in text, slug
+            assert f'--8<-- "examples/{folder}/anti.py"' in text, slug
+            assert f'--8<-- "examples/{folder}/fixed.py"' in text, slug
+            assert f'--8<-- "docs/figures/{slug}.md"' in text, slug
+            assert (DOCS / "figures" / f"{slug}.md").is_file(), slug
+    assert sum(len(s) for s in hook.GROUPS.values()) == 15

@@ -25,7 +25,6 @@ class Counter:
         os.replace(self.checkpoint_file + ".tmp", self.checkpoint_file)
         return self.n
 
-    @ray.method(max_task_retries=0)  # a crash is not a call to retry
     def crash(self):
         os._exit(1)
 
@@ -33,7 +32,8 @@ class Counter:
 def crash(actor):
     """Kill the actor's process from inside, after every earlier call has finished."""
     with contextlib.suppress(ray.exceptions.RayActorError):
-        ray.get(actor.crash.remote())
+        # max_task_retries=0: Ray must not retry the crash itself after the restart
+        ray.get(actor.crash.options(max_task_retries=0).remote())
 
 
 def main(calls=6, crash_after=3):
