@@ -369,3 +369,47 @@ def test_nav_follows_the_handbook_and_pages_have_every_part() -> None:
             assert f'--8<-- "docs/figures/{slug}.md"' in text, slug
             assert (DOCS / "figures" / f"{slug}.md").is_file(), slug
     assert sum(len(s) for s in hook.GROUPS.values()) == 15
+
+
+# What the rule docstrings' fragments assume: the imports, and that make_array and
+# process are remote functions (make_array returning large arrays).
+_PREAMBLE = """import multiprocessing
+import pickle
+
+import numpy as np
+import ray
+
+
+@ray.remote
+def make_array(i):
+    return np.zeros((1000, 1000))
+
+
+@ray.remote
+def process(x):
+    return x
+
+"""
+
+
+def _python_blocks(doc: str, heading: str) -> list[str]:
+    section = doc.split(heading, 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, re.S)
+
+
+def test_rule_page_code_blocks_show_what_the_rule_does() -> None:
+    # rule pages are the rule docstrings verbatim, code blocks included: the
+    # "Example" must be flagged by its rule and the "Use instead" must not
+    from ray_patterns.lint.engine import lint_source
+    from ray_patterns.lint.rules import all_rules
+
+    config = LintConfig()
+    for rule in all_rules():
+        for heading, flagged in (("## Example", True), ("## Use instead", False)):
+            blocks = _python_blocks(rule.doc(), heading)
+            assert blocks, (rule.name, heading)
+            for block in blocks:
+                findings, errors = lint_source(_PREAMBLE + block, "doc.py", config)
+                assert errors == []
+                names = {f.name for f in findings}
+                assert (rule.name in names) == flagged, (rule.name, heading, block)
