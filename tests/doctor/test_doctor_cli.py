@@ -83,11 +83,12 @@ def test_async_fixed_is_silent_also_in_workers(tmp_path: Path) -> None:
 def test_program_that_raises_keeps_its_error_and_gets_a_report(tmp_path: Path) -> None:
     done = doctor(tmp_path, "raises")
     assert done.returncode == 1
-    assert "RuntimeError: the program's own error" in done.stderr
-    assert "sum 6" in done.stdout
+    assert "json.decoder.JSONDecodeError" in done.stderr
+    assert 'raises.py", line 12, in load' in done.stderr  # the program's own frames
+    assert "before the error" in done.stdout
     data = load(tmp_path)
     assert data["exit_code"] == 1
-    assert data["observed"]["tasks"] == 4
+    assert data["findings"] == []
 
 
 def test_program_exiting_3_passes_code_and_args_through(tmp_path: Path) -> None:
