@@ -7,8 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from click.testing import CliRunner
 from lint_samples import RAY_GET_LOOP
 
+from ray_patterns.lint.cli import lint
 from ray_patterns.lint.rules import all_rules
 
 
@@ -188,3 +190,20 @@ def test_linter_itself_never_imports_ray(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "['RAY105'] False"
+
+
+def test_a_crashing_rule_exits_2_and_keeps_other_findings(
+    tmp_path: Path, run_lint, monkeypatch
+) -> None:
+    from ray_patterns.lint.rules.submission_order import SubmissionOrder
+
+    def boom(self, mod):
+        raise RuntimeError("rule bug")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(SubmissionOrder, "check", boom)
+    (tmp_path / "a.py").write_text(RAY_GET_LOOP)
+    result = CliRunner().invoke(lint, ["a.py"])
+    assert result.exit_code == 2
+    assert result.stdout.startswith("a.py:4:5: RAY105")
+    assert "rule RAY202 crashed" in result.stderr and "rule bug" in result.stderr

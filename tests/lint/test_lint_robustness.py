@@ -146,3 +146,21 @@ def test_fuzz_shuffled_ray_code(lines: list[str]) -> None:
     findings, errors = lint_source(source, "mix.py", CONFIG)
     assert errors == []
     assert all(1 <= f.line <= source.count("\n") for f in findings)
+
+
+def test_spawned_workers_give_the_same_findings(tmp_path: Path) -> None:
+    """A live Ray driver must not fork (its threads): the spawn path works too.
+
+    Run alone this file has no Ray (fork); in the whole suite an earlier test may
+    have left the shared Ray up (spawn).
+    """
+    import ray
+
+    from ray_patterns.lint.runner import _start_method
+
+    assert _start_method() == ("spawn" if ray.is_initialized() else "fork")
+    for i in range(40):
+        (tmp_path / f"m{i}.py").write_text(RAY_GET_LOOP if i == 3 else "x = 1\n")
+    result = lint_paths([tmp_path], CONFIG, jobs=2, start_method="spawn")
+    assert result.errors == []
+    assert [Path(f.path).name for f in result.findings] == ["m3.py"]

@@ -60,8 +60,29 @@ def _safe_lint(
         return [], [f"{path}: internal error: {exc!r}"]
 
 
-def lint_paths(paths: Sequence[Path], config: LintConfig, jobs: int | None = None) -> LintResult:
-    """Lint every file under ``paths``; ``jobs`` processes (default: every core)."""
+def _start_method() -> str | None:
+    """fork (cheap: no re-import) unless this process is a live Ray driver or worker,
+    whose threads and connections must not be forked; then spawn."""
+    if not sys.platform.startswith("linux"):
+        return None
+    ray = sys.modules.get("ray")  # never imported here: linting must not need Ray
+    is_initialized = getattr(ray, "is_initialized", None)
+    if callable(is_initialized) and is_initialized():
+        return "spawn"
+    return "fork"
+
+
+def lint_paths(
+    paths: Sequence[Path],
+    config: LintConfig,
+    jobs: int | None = None,
+    start_method: str | None = None,
+) -> LintResult:
+    """Lint every file under ``paths``; ``jobs`` processes (default: every core).
+
+    ``start_method`` picks the multiprocessing start method (default: see
+    ``_start_method``).
+    """
     files = [str(p) for p in discover(paths, config.exclude, config.root)]
     result = LintResult(files=len(files))
     rules = config.make_rules()  # fail early on bad settings, before any fork
@@ -75,8 +96,7 @@ def lint_paths(paths: Sequence[Path], config: LintConfig, jobs: int | None = Non
         # Small chunks balance load (file sizes vary a lot); fork avoids re-importing.
         size = max(1, min(64, len(files) // (jobs * 8)))
         chunks = [files[i : i + size] for i in range(0, len(files), size)]
-        method = "fork" if sys.platform.startswith("linux") else None
-        context = multiprocessing.get_context(method)
+        context = multiprocessing.get_context(start_method or _start_method())
         with ProcessPoolExecutor(
             max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(config,)
         ) as pool:
