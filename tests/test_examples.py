@@ -129,7 +129,7 @@ PAGES: dict[str, Page] = {
     "concurrent_operations_async_actor": Page(
         {},
         {"anti": False, "*": True},
-        role_kwargs={"anti": {"seconds": 2.0, "timeout": 0.5}, "fixed": {"seconds": 2.0}},
+        role_kwargs={"anti": {"seconds": 2.0, "timeout": 0.5}, "fixed": {"seconds": 3.0}},
     ),
 }
 
