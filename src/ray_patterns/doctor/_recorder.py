@@ -4,9 +4,9 @@ Patched while a ``watch()`` is active, restored on exit: ``ray.get``, ``ray.wait
 ``ray.put``, ``ray.remote``, ``ray.init`` (to install the worker hook),
 ``ray.shutdown`` (to read task events while the cluster still exists), and the
 three submission paths ``RemoteFunction._remote``, ``ActorClass._remote``,
-``ActorMethod._remote``. Every wrapper calls the original first-class and records
-afterwards inside ``try``: a failure of ours is counted, never raised into the
-program.
+``ActorMethod._remote``. Every wrapper calls the original unchanged and records
+around it inside ``try``: a failure of ours is counted and reported as "not
+observed", never raised into the program.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import asyncio
 import dis
 import hashlib
 import inspect
+import os
 import pickle
 import threading
 import time
@@ -668,7 +669,7 @@ def _make_init(original: Any) -> Any:
     def init(*args: Any, **kwargs: Any) -> Any:
         rec = _ACTIVE
         if rec is not None and not ray.is_initialized():
-            kwargs = _with_worker_hook(rec, kwargs)
+            kwargs = _with_worker_hook(rec, args, kwargs)
         result = original(*args, **kwargs)
         if rec is not None:
             try:
@@ -681,8 +682,19 @@ def _make_init(original: Any) -> Any:
     return init
 
 
-def _with_worker_hook(rec: Recorder, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Add the doctor's worker hook to the program's runtime_env, never replacing its own."""
+def _with_worker_hook(
+    rec: Recorder, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """Add the doctor's worker hook to the program's runtime_env, never replacing its own.
+
+    Only for a Ray this process starts: its workers run this Python environment, so
+    they can import the hook. A worker that cannot import its setup hook fails to
+    start, and an existing cluster's workers may not have ray_patterns installed.
+    """
+    address = args[0] if args else kwargs.get("address")
+    if address not in (None, "local") or (address is None and os.environ.get("RAY_ADDRESS")):
+        rec.worker_hook = "not installed: the program joins an existing cluster"
+        return kwargs
     runtime_env = dict(kwargs.get("runtime_env") or {})
     if "worker_process_setup_hook" in runtime_env:
         rec.worker_hook = "not installed: the program sets its own worker_process_setup_hook"
