@@ -201,6 +201,10 @@ def is_inside(node: ast.AST, ancestor: ast.AST, mod: Module) -> bool:
 
 def stored_in_loop(loop: ast.AST, mod: Module) -> set[str]:
     """Names (re)bound by each iteration of ``loop``: its targets and assignments."""
+    cache: dict[int, set[str]] = mod.__dict__.setdefault("_stored_in_loop", {})
+    cached = cache.get(id(loop))
+    if cached is not None:
+        return cached
     names: set[str] = set()
     parts: list[ast.AST]
     if isinstance(loop, (ast.For, ast.AsyncFor)):
@@ -214,4 +218,5 @@ def stored_in_loop(loop: ast.AST, mod: Module) -> set[str]:
     for node in mod.walk_scope(parts):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.add(node.id)
+    cache[id(loop)] = names
     return names

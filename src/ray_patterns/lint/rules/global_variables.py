@@ -70,6 +70,7 @@ class GlobalVariables(Rule):
         module_bindings = mod.bindings(mod.tree)
         for remote in mod.remote_defs:
             outside = mod.outside_names(remote.node)
+            mutated = _mutations_in(remote.node)
             yield from self._global_writes(remote, mod)
             for name, where in sorted(outside.items()):
                 if where != "global":
@@ -77,9 +78,7 @@ class GlobalVariables(Rule):
                 values = module_bindings.get(name)
                 if not values or any(v is None for v in values):
                     continue
-                mutations = [
-                    m for m in _mutations_in(remote.node, name, mod) if _reads_global(m, mod)
-                ]
+                mutations = [m for m in mutated.get(name, []) if _reads_global(m, mod)]
                 if mutations and all(_is_container(v, mod) for v in values if v is not None):
                     what = f"remote code mutates the module-level {name!r}"
                     yield mutations[0], self.message.format(what=what)
@@ -112,32 +111,16 @@ class GlobalVariables(Rule):
     @staticmethod
     def _changed_by_driver(name: str, remote: RemoteDef, mod: Module) -> bool:
         end = remote.node.end_lineno or remote.node.lineno
-        stores = [
-            n.lineno
-            for n in mod.walk_scope(mod.tree.body)
-            if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
-        ]
+        stores, rebinders = _module_facts(mod)
+        lines = stores.get(name, [])
         # rebound after the definition; a single first binding placed below it is not a change
-        if len(stores) >= 2 and max(stores) > end:
+        if len(lines) >= 2 and max(lines) > end:
             return True
         for mutation in mod.mutations_of(name, mod.tree):
             if getattr(mutation, "lineno", 0) > end:
                 return True
         # a non-remote function that rebinds it through ``global``
-        remote_nodes = {id(r.node) for r in mod.remote_defs}
-        for node in mod.nodes:
-            if isinstance(node, ast.Global) and name in node.names:
-                owner = mod.function_of(node)
-                inside_remote = False
-                parent: ast.AST | None = owner
-                while parent is not None:
-                    if id(parent) in remote_nodes:
-                        inside_remote = True
-                        break
-                    parent = mod.parents.get(parent)
-                if not inside_remote:
-                    return True
-        return False
+        return name in rebinders
 
     def _class_vars(self, cls: ast.ClassDef, mod: Module) -> Iterator[tuple[ast.AST, str]]:
         class_vars: dict[str, ast.expr] = {}
@@ -171,6 +154,34 @@ class GlobalVariables(Rule):
                         continue
                 what = f"an actor method mutates the class variable {attr!r}"
                 yield node, self.message.format(what=what)
+
+
+def _module_facts(mod: Module) -> tuple[dict[str, list[int]], set[str]]:
+    """Module-level store lines per name, and names rebound via ``global`` outside remote
+    code; computed once per file (a file may have many remote defs and globals)."""
+    cache: dict[str, tuple[dict[str, list[int]], set[str]]] = mod.__dict__.setdefault(
+        "_global_variables_facts", {}
+    )
+    if "facts" in cache:
+        return cache["facts"]
+    stores: dict[str, list[int]] = {}
+    for node in mod.walk_scope(mod.tree.body):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            stores.setdefault(node.id, []).append(node.lineno)
+    remote_nodes = {id(r.node) for r in mod.remote_defs}
+    rebinders: set[str] = set()
+    for node in mod.of_type(ast.Global):
+        parent: ast.AST | None = mod.function_of(node)
+        inside_remote = False
+        while parent is not None:
+            if id(parent) in remote_nodes:
+                inside_remote = True
+                break
+            parent = mod.parents.get(parent)
+        if not inside_remote:
+            rebinders.update(node.names)
+    cache["facts"] = (stores, rebinders)
+    return stores, rebinders
 
 
 def _class_attr_target(node: ast.AST, cls_name: str) -> tuple[str | None, str]:
@@ -213,23 +224,25 @@ def _class_attr_target(node: ast.AST, cls_name: str) -> tuple[str | None, str]:
     return None, ""
 
 
-def _mutations_in(node: ast.AST, name: str, mod: Module) -> list[ast.AST]:
-    found: list[ast.AST] = []
+def _mutations_in(node: ast.AST) -> dict[str, list[ast.AST]]:
+    """Name -> its mutations under ``node`` (``x[k] = v``, ``x.attr = v``, ``x.append()``)."""
+    found: dict[str, list[ast.AST]] = {}
     for sub in ast.walk(node):
+        base: ast.AST | None = None
         if isinstance(sub, (ast.Subscript, ast.Attribute)) and isinstance(
             sub.ctx, (ast.Store, ast.Del)
         ):
-            if isinstance(sub.value, ast.Name) and sub.value.id == name:
-                found.append(sub)
+            base = sub.value
         elif (
             isinstance(sub, ast.Call)
             and isinstance(sub.func, ast.Attribute)
             and sub.func.attr in MUTATORS
-            and isinstance(sub.func.value, ast.Name)
-            and sub.func.value.id == name
         ):
-            found.append(sub)
-    found.sort(key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
+            base = sub.func.value
+        if isinstance(base, ast.Name):
+            found.setdefault(base.id, []).append(sub)
+    for items in found.values():
+        items.sort(key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
     return found
 
 

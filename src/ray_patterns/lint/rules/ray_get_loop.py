@@ -83,22 +83,11 @@ class RayGetLoop(Rule):
             if not isinstance(expr, ast.Name) or not isinstance(loop, (ast.For, ast.AsyncFor)):
                 return []
             # a name bound from a submission earlier in this same iteration
-            assigned = [
-                node
-                for node in mod.walk_scope(loop.body)
-                if isinstance(node, ast.Assign)
-                and any(isinstance(t, ast.Name) and t.id == expr.id for t in node.targets)
-            ]
-            others = [
-                node
-                for node in mod.walk_scope([loop.target, *loop.body])
-                if isinstance(node, ast.Name)
-                and node.id == expr.id
-                and isinstance(node.ctx, ast.Store)
-            ]
+            assigns, store_counts = _bindings_in(loop, mod)
+            assigned = assigns.get(expr.id, [])
             if (
                 len(assigned) != 1
-                or len(others) != 1
+                or store_counts.get(expr.id, 0) != 1
                 or assigned[0].lineno >= call.lineno
                 or not mod.maybe_ref_submission(assigned[0].value)
                 or mod.loops_around(assigned[0])[:1] != [loop]
@@ -110,14 +99,40 @@ class RayGetLoop(Rule):
         return subs
 
 
+def _bindings_in(
+    loop: ast.For | ast.AsyncFor, mod: Module
+) -> tuple[dict[str, list[ast.Assign]], dict[str, int]]:
+    """Per loop, once: ``name = value`` statements in the body, and how many times each
+    name is bound (loop target included)."""
+    cache: dict[int, tuple[dict[str, list[ast.Assign]], dict[str, int]]] = mod.__dict__.setdefault(
+        "_loop_bindings", {}
+    )
+    cached = cache.get(id(loop))
+    if cached is not None:
+        return cached
+    assigns: dict[str, list[ast.Assign]] = {}
+    counts: dict[str, int] = {}
+    for node in mod.walk_scope([loop.target, *loop.body]):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    assigns.setdefault(target.id, []).append(node)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            counts[node.id] = counts.get(node.id, 0) + 1
+    cache[id(loop)] = (assigns, counts)
+    return assigns, counts
+
+
 def _exits_early(loop: ast.For | ast.AsyncFor, mod: Module) -> bool:
     """A ``break`` or ``return`` in the body: a sequential search, not a batch."""
-    for node in mod.walk_scope(loop.body):
-        if isinstance(node, ast.Return):
-            return True
-        if isinstance(node, ast.Break) and mod.loops_around(node)[:1] == [loop]:
-            return True
-    return False
+    cache: dict[int, bool] = mod.__dict__.setdefault("_exits_early", {})
+    if id(loop) not in cache:
+        cache[id(loop)] = any(
+            isinstance(node, ast.Return)
+            or (isinstance(node, ast.Break) and mod.loops_around(node)[:1] == [loop])
+            for node in mod.walk_scope(loop.body)
+        )
+    return cache[id(loop)]
 
 
 def _same_actor(subs: list[ast.Call], loop: ast.AST, mod: Module) -> bool:
@@ -173,24 +188,35 @@ def _loop_carried(
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
     }
     line = mod.statement_of(call).lineno
+    return any(lineno >= line and name in read for lineno, name in _writes(loop, mod))
+
+
+def _writes(loop: ast.For | ast.AsyncFor, mod: Module) -> list[tuple[int, str]]:
+    """(line, name) for each place the loop body may change what ``name`` refers to:
+    rebinding it, storing into it, or calling one of its methods. Cached per loop."""
+    cache: dict[int, list[tuple[int, str]]] = mod.__dict__.setdefault("_loop_writes", {})
+    cached = cache.get(id(loop))
+    if cached is not None:
+        return cached
+    writes: list[tuple[int, str]] = []
     for node in mod.walk_scope(loop.body):
         lineno = getattr(node, "lineno", 0)
-        if lineno < line:
-            continue
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id in read:
-            return True
-        if isinstance(node, (ast.Subscript, ast.Attribute)) and not isinstance(node.ctx, ast.Load):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            writes.append((lineno, node.id))
+        elif isinstance(node, (ast.Subscript, ast.Attribute)) and not isinstance(
+            node.ctx, ast.Load
+        ):
             base = node.value
             while isinstance(base, (ast.Subscript, ast.Attribute)):
                 base = base.value
-            if isinstance(base, ast.Name) and base.id in read:
-                return True
-        if (
+            if isinstance(base, ast.Name):
+                writes.append((lineno, base.id))
+        elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and isinstance(node.func.value, ast.Name)
-            and node.func.value.id in read
             and node.func.attr not in ("remote", "options")
         ):
-            return True
-    return False
+            writes.append((lineno, node.func.value.id))
+    cache[id(loop)] = writes
+    return writes
