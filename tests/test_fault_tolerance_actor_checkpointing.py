@@ -22,6 +22,7 @@ from ray_patterns.fault_tolerance_actor_checkpointing import (
     is_checkpointed,
     load_latest,
     open_store,
+    readonly,
 )
 
 
@@ -125,6 +126,26 @@ def test_state_survives_sigkill(ray_session: None, tmp_path: Path) -> None:
     assert info["restored_from"].endswith("ckpt-000000000005.bin")
     assert len(list((tmp_path / info["key"]).glob("ckpt-*.bin"))) == 2  # keep=2
     ray.kill(counter)
+
+
+def test_readonly_methods_write_no_checkpoint(ray_session: None, tmp_path: Path) -> None:
+    @checkpointed(tmp_path)
+    class Box:
+        def __init__(self) -> None:
+            self.v = 0
+
+        def put(self, v: int) -> None:
+            self.v = v
+
+        @readonly
+        def peek(self) -> int:
+            return self.v
+
+    box = Box.options(num_cpus=0).remote()
+    ray.get(box.put.remote(3))
+    assert ray.get([box.peek.remote() for _ in range(5)]) == [3] * 5
+    assert ray.get(box._checkpoint_info.remote())["saves"] == 1
+    ray.kill(box)
 
 
 def test_get_state_set_state_and_kv_store(ray_session: None) -> None:

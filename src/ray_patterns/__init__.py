@@ -16,7 +16,7 @@ from ray_patterns.tree_of_tasks import divide_and_conquer
 # -- actor patterns (issue 3) ---------------------------------------------
 # isort: split
 from ray_patterns.concurrent_operations_async_actor import PollingActor, run_blocking
-from ray_patterns.fault_tolerance_actor_checkpointing import KVStore, checkpointed
+from ray_patterns.fault_tolerance_actor_checkpointing import KVStore, checkpointed, readonly
 from ray_patterns.global_variables import SharedState, shared_state
 from ray_patterns.overlapping_computation_communication import aprefetch, prefetch
 from ray_patterns.tree_of_actors import ChildFailedError, Supervisor, supervise
@@ -32,6 +32,7 @@ __all__ = [
     "aprefetch",
     "checkpointed",
     "prefetch",
+    "readonly",
     "run_blocking",
     "shared_state",
     "supervise",

@@ -18,6 +18,8 @@ runs::
     c = Counter.remote()          # max_restarts=-1, max_task_retries=-1 by default
     ray.get(c.increment.remote())
 
+Every public method (not starting with ``_``) counts as a call and is followed by
+a checkpoint when one is due; mark methods that only read with :func:`readonly`.
 State is what ``get_state()`` returns and ``set_state(state)`` takes when the class
 defines them, else the instance ``__dict__``.
 
@@ -80,6 +82,7 @@ __all__ = [
     "checkpointed",
     "is_checkpointed",
     "open_store",
+    "readonly",
 ]
 
 logger = logging.getLogger(__name__)
@@ -489,6 +492,22 @@ def is_checkpointed(cls: Any) -> bool:
 
 
 _SKIP = frozenset({"get_state", "set_state"})
+_READONLY = "__ray_patterns_readonly__"
+
+
+def readonly(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a method of a checkpointed class as not changing state: no checkpoint after it.
+
+    Example::
+
+        @checkpointed("/ckpt")
+        class Counter:
+            @readonly
+            def value(self):
+                return self.n
+    """
+    setattr(method, _READONLY, True)
+    return method
 
 
 def checkpointed(
@@ -538,6 +557,8 @@ def checkpointed(
                 continue
             if isinstance(inspect.getattr_static(original, name), (staticmethod, classmethod)):
                 continue
+            if getattr(attr, _READONLY, False):
+                continue  # reads need no checkpoint (and get no idempotency key)
             namespace[name] = _wrap_method(attr, idempotency_window)
         user_init = original.__init__  # type: ignore[misc]
 

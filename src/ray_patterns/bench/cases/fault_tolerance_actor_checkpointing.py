@@ -19,7 +19,7 @@ from typing import Any
 
 import ray
 
-from ray_patterns import checkpointed
+from ray_patterns import checkpointed, readonly
 from ray_patterns._ray import ensure_ray
 from ray_patterns.bench.core import Case, Extra, Variant
 
@@ -32,9 +32,11 @@ class _Counter:
         self.n += 1
         return self.n
 
+    @readonly  # reads: no checkpoint after them (a no-op outside checkpointed)
     def value(self) -> int:
         return self.n
 
+    @readonly
     def pid(self) -> int:
         return os.getpid()
 
