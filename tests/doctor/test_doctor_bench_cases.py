@@ -18,6 +18,9 @@ EXPECT = {
     "fine-grained-tasks": ("fine-grained-tasks", {}),
     "too-many-results": ("too-many-results", {"too_many_results_bytes": 100 * MIB}),
     "limit-tasks": ("unbounded-submission", {"unbounded_pending_bytes": 28 * MIB}),
+    "unnecessary-ray-get": ("unnecessary-ray-get", {}),
+    "closure-capture": ("closure-capture", {}),
+    "redefine-task-actor-loop": ("redefine-task-actor-loop", {}),
 }
 
 
