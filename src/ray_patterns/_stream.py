@@ -222,8 +222,19 @@ class ResultStream(Iterator[T], Generic[T]):
 
     def _advance(self) -> None:
         if self._ordered:
-            # input order: fetch the next chunk of outstanding refs in one ray.get
-            batch = [self._order.popleft() for _ in range(min(self._chunk, len(self._order)))]
+            # input order: the head, plus the refs after it that are already ready,
+            # in one ray.get (at most chunk_size): no waiting on a whole chunk
+            candidates = [self._order[i] for i in range(min(self._chunk, len(self._order)))]
+            batch = candidates[:1]
+            if len(candidates) > 1:
+                ready, _ = ray.wait(candidates[1:], num_returns=len(candidates) - 1, timeout=0)
+                done = set(ready)
+                for ref in candidates[1:]:
+                    if ref not in done:
+                        break
+                    batch.append(ref)
+            for _ in batch:
+                self._order.popleft()
             try:
                 self._take(batch)
             except TimeoutError:

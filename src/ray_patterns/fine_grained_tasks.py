@@ -176,7 +176,7 @@ def batched_map(
         submissions(),
         what="item",
         ordered=ordered,
-        chunk_size=1 if ordered else limit,
+        chunk_size=limit,
         max_pending=limit,
         return_exceptions=return_exceptions,
         timeout=check_timeout(timeout),
@@ -187,5 +187,6 @@ def batched_map(
     if sizer is not None:
         stream.set_max_pending(1)  # one probe batch first: see AutoBatchSize
     return stream
+
 
 __all__ = ["AutoBatchSize", "batched_map"]

@@ -6,6 +6,7 @@ arguments and results; ``ray.wait`` for earlier tasks before submitting more.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -14,11 +15,18 @@ import ray
 from ray_patterns._ray import as_remote, call_remote, check_positive_int, check_timeout, ensure_ray
 from ray_patterns._stream import ResultStream, Submission
 
+_cpus_seen: tuple[float, int] = (0.0, 0)  # (when, CPUs): asking the GCS costs ~1 ms
+
 
 def default_max_in_flight() -> int:
     """Twice the cluster's CPUs: every CPU busy, one task queued behind each."""
+    global _cpus_seen
     ensure_ray()
-    return max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
+    when, cpus = _cpus_seen
+    if time.monotonic() - when > 5.0:  # clusters scale: look again now and then
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        _cpus_seen = (time.monotonic(), cpus)
+    return max(2, 2 * cpus)
 
 
 def bounded_map(
@@ -62,8 +70,7 @@ def bounded_map(
         submissions(),
         what="item",
         ordered=ordered,
-        # ordered: a sliding window (fetch the head, refill one); unordered: take all ready
-        chunk_size=1 if ordered else limit,
+        chunk_size=limit,
         max_pending=limit,
         return_exceptions=return_exceptions,
         timeout=check_timeout(timeout),

@@ -188,6 +188,16 @@ def run_case(
     variants = case.variants(quick)
     results = [VariantResult(v.name, v.role) for v in variants]
     repeats = case.repeats[0] if quick else case.repeats[1]
+    if not quick:
+        # one untimed run each: first calls pay for exporting functions and
+        # starting workers, which a steady-state comparison should not count
+        for variant, result in zip(variants, results, strict=True):
+            if on_step is not None:
+                on_step(f"{case.slug}: {variant.name} (warm-up)")
+            try:
+                variant.run()
+            except Exception as exc:
+                result.error = f"{type(exc).__name__}: {exc}"
     for rep in range(repeats):
         for variant, result in zip(variants, results, strict=True):
             if result.error is not None:

@@ -45,7 +45,7 @@ def _arrays(n: int) -> Iterator[np.ndarray]:
 
 
 def variants(quick: bool) -> list[Variant]:
-    n = 40 if quick else 150
+    n = 20 if quick else 150
     cpus = int(ray.cluster_resources().get("CPU", 2))
 
     def anti() -> None:
@@ -91,8 +91,14 @@ def variants(quick: bool) -> list[Variant]:
         Variant("ray.wait backpressure by hand", "better", better),
         Variant("bounded_map", "library", library),
         Variant("ray.util.map_unordered", "peer", map_unordered),
-        Variant("ActorPool.map_unordered (incl. start)", "peer", actor_pool),
-        Variant("ray.util.multiprocessing.Pool (incl. start)", "peer", mp_pool),
+        *(
+            []
+            if quick
+            else [
+                Variant("ActorPool.map_unordered (incl. start)", "peer", actor_pool),
+                Variant("ray.util.multiprocessing.Pool (incl. start)", "peer", mp_pool),
+            ]
+        ),
     ]
 
 

@@ -26,8 +26,8 @@ def timed_sleep(seconds: float) -> float:
 
 def _durations(quick: bool) -> list[float]:
     rng = random.Random(7)
-    n = 12 if quick else 30
-    return [0.01] + [rng.uniform(0.05, 0.4) for _ in range(n - 1)]
+    n, longest = (10, 0.2) if quick else (30, 0.4)
+    return [0.01] + [rng.uniform(0.05, longest) for _ in range(n - 1)]
 
 
 def _measure(durations: list[float], consume: Callable[[list], Iterable[float]]) -> Extra:

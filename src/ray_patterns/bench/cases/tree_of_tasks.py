@@ -73,7 +73,7 @@ def workers() -> float:
 
 
 def variants(quick: bool) -> list[Variant]:
-    n = 1_000_000 if quick else 4_000_000
+    n = 500_000 if quick else 4_000_000
     rng = random.Random(3)
     data = [rng.randint(0, n) for _ in range(n)]
     expected_head = sorted(data)[:10]
