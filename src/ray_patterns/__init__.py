@@ -1,46 +1,75 @@
 """ray-patterns: the Ray design-patterns handbook as software.
 
 Each public name implements one handbook page (its slug in the module name).
+Names are imported on first use, so ``ray-patterns lint`` and the flake8
+plugin never pay for importing Ray.
 """
 
 from __future__ import annotations
 
-# -- result flow (issue 2) ------------------------------------------------
-from ray_patterns.fine_grained_tasks import batched_map
-from ray_patterns.limit_tasks import bounded_map
-from ray_patterns.map_reduce import map_reduce, tree_reduce
-from ray_patterns.submission_order import as_completed
-from ray_patterns.too_many_results import iter_results
-from ray_patterns.tree_of_tasks import divide_and_conquer
-
-# -- actor patterns (issue 3) ---------------------------------------------
-# isort: split
-from ray_patterns.concurrent_operations_async_actor import PollingActor, run_blocking
-from ray_patterns.fault_tolerance_actor_checkpointing import KVStore, checkpointed, readonly
-from ray_patterns.global_variables import SharedState, shared_state
-from ray_patterns.overlapping_computation_communication import aprefetch, prefetch
-from ray_patterns.tree_of_actors import ChildFailedError, Supervisor, supervise
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "ChildFailedError",
-    "KVStore",
-    "PollingActor",
-    "SharedState",
-    "Supervisor",
-    "aprefetch",
-    "checkpointed",
-    "prefetch",
-    "readonly",
-    "run_blocking",
-    "shared_state",
-    "supervise",
-    "as_completed",
-    "batched_map",
-    "bounded_map",
-    "divide_and_conquer",
-    "iter_results",
-    "map_reduce",
-    "tree_reduce",
-]
+# public name -> module (the handbook slug in snake_case)
+_EXPORTS: dict[str, str] = {
+    # result flow
+    "as_completed": "submission_order",
+    "iter_results": "too_many_results",
+    "bounded_map": "limit_tasks",
+    "batched_map": "fine_grained_tasks",
+    "map_reduce": "map_reduce",
+    "tree_reduce": "map_reduce",
+    "divide_and_conquer": "tree_of_tasks",
+    # actor patterns
+    "ChildFailedError": "tree_of_actors",
+    "Supervisor": "tree_of_actors",
+    "supervise": "tree_of_actors",
+    "KVStore": "fault_tolerance_actor_checkpointing",
+    "checkpointed": "fault_tolerance_actor_checkpointing",
+    "readonly": "fault_tolerance_actor_checkpointing",
+    "PollingActor": "concurrent_operations_async_actor",
+    "run_blocking": "concurrent_operations_async_actor",
+    "SharedState": "global_variables",
+    "shared_state": "global_variables",
+    "aprefetch": "overlapping_computation_communication",
+    "prefetch": "overlapping_computation_communication",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ray_patterns' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"ray_patterns.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
+
+if TYPE_CHECKING:  # the names, for type checkers and IDEs (`as X`: re-exported)
+    from ray_patterns.concurrent_operations_async_actor import PollingActor as PollingActor
+    from ray_patterns.concurrent_operations_async_actor import run_blocking as run_blocking
+    from ray_patterns.fault_tolerance_actor_checkpointing import KVStore as KVStore
+    from ray_patterns.fault_tolerance_actor_checkpointing import checkpointed as checkpointed
+    from ray_patterns.fault_tolerance_actor_checkpointing import readonly as readonly
+    from ray_patterns.fine_grained_tasks import batched_map as batched_map
+    from ray_patterns.global_variables import SharedState as SharedState
+    from ray_patterns.global_variables import shared_state as shared_state
+    from ray_patterns.limit_tasks import bounded_map as bounded_map
+    from ray_patterns.map_reduce import map_reduce as map_reduce
+    from ray_patterns.map_reduce import tree_reduce as tree_reduce
+    from ray_patterns.overlapping_computation_communication import aprefetch as aprefetch
+    from ray_patterns.overlapping_computation_communication import prefetch as prefetch
+    from ray_patterns.submission_order import as_completed as as_completed
+    from ray_patterns.too_many_results import iter_results as iter_results
+    from ray_patterns.tree_of_actors import ChildFailedError as ChildFailedError
+    from ray_patterns.tree_of_actors import Supervisor as Supervisor
+    from ray_patterns.tree_of_actors import supervise as supervise
+    from ray_patterns.tree_of_tasks import divide_and_conquer as divide_and_conquer

@@ -1,0 +1,29 @@
+"""The package surface: every public name resolves, and importing it does not import Ray."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import ray_patterns
+
+
+def test_every_public_name_resolves() -> None:
+    for name in ray_patterns.__all__:
+        assert getattr(ray_patterns, name) is not None, name
+    assert set(ray_patterns.__all__) <= set(dir(ray_patterns))
+
+
+def test_unknown_name_is_an_attribute_error() -> None:
+    try:
+        ray_patterns.no_such_thing  # noqa: B018
+    except AttributeError as exc:
+        assert "no_such_thing" in str(exc)
+    else:
+        raise AssertionError("expected AttributeError")
+
+
+def test_import_and_lint_do_not_import_ray() -> None:
+    code = "import sys, ray_patterns, ray_patterns.lint.cli; print('ray' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
