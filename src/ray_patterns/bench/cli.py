@@ -13,17 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ray_patterns.bench.core import CaseResult, discover_cases, machine_info, run_case
-from ray_patterns.bench.report import write_html, write_plots
-
-
-def _fmt(value: float, metric: str) -> str:
-    if math.isnan(value):
-        return "-"
-    if metric.endswith("_mib"):
-        return f"{value:,.0f} MiB"
-    if metric == "seconds" or metric.endswith("_s"):
-        return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
-    return f"{value:.3g}"
+from ray_patterns.bench.report import format_value, write_html, write_plots
 
 
 def _ratio(value: float) -> str:
@@ -41,10 +31,10 @@ def summary_table(results: list[CaseResult]) -> Table:
         cells = []
         for role in ("anti", "better", "library"):
             v = res.by_role(role)  # type: ignore[arg-type]
-            cells.append(_fmt(v.median, res.metric) if v else "-")
+            cells.append(format_value(v.median, res.metric) if v else "-")
         peers = [v for v in res.variants if v.role == "peer" and v.values]
         best = min(peers, key=lambda v: v.median) if peers else None
-        peer_cell = f"{_fmt(best.median, res.metric)} ({best.name})" if best else "-"
+        peer_cell = f"{format_value(best.median, res.metric)} ({best.name})" if best else "-"
         lib_ratio = res.ratio("library")
         lib_cell = _ratio(lib_ratio)
         if not math.isnan(lib_ratio) and lib_ratio > 1.10:
@@ -67,9 +57,9 @@ def detail_table(res: CaseResult) -> Table:
         if v.error:
             table.add_row(v.name, v.role, f"[red]failed: {v.error}[/red]")
             continue
-        row = [v.name, v.role, _fmt(v.median, res.metric)]
-        row += [_fmt(min(v.values), res.metric), _fmt(max(v.values), res.metric)]
-        row += [_fmt(v.extra_median(k), k) for k in keys]
+        row = [v.name, v.role, format_value(v.median, res.metric)]
+        row += [format_value(min(v.values), res.metric), format_value(max(v.values), res.metric)]
+        row += [format_value(v.extra_median(k), k) for k in keys]
         table.add_row(*row)
     for name, value in res.figures.items():
         table.add_row(f"[dim]{name}[/dim]", "figure", f"{value:.3g}")

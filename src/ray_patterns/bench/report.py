@@ -55,7 +55,8 @@ def plot_png(result: CaseResult, machine: dict[str, object]) -> bytes:
     return buffer.getvalue()
 
 
-def _cell(value: float, key: str) -> str:
+def format_value(value: float, key: str) -> str:
+    """A figure with the unit its key implies (``*_s``/``seconds``, ``*_mib``)."""
     if math.isnan(value):
         return "-"
     if key.endswith("_mib"):
@@ -79,14 +80,17 @@ def markdown_table(result: CaseResult, machine: dict[str, object], image: str | 
         if v.error:
             lines.append(f"| {v.name} | {v.role} | failed: {v.error} |" + " |" * (len(head) - 3))
             continue
-        row = [v.name, v.role, _cell(v.median, result.metric)]
-        row += [_cell(min(v.values), result.metric), _cell(max(v.values), result.metric)]
-        row += [_cell(v.extra_median(k), k) for k in keys]
+        row = [v.name, v.role, format_value(v.median, result.metric)]
+        row += [
+            format_value(min(v.values), result.metric),
+            format_value(max(v.values), result.metric),
+        ]
+        row += [format_value(v.extra_median(k), k) for k in keys]
         lines.append("| " + " | ".join(row) + " |")
     lines += [
         "",
-        f"anti/better: {_cell(result.ratio('anti'), 'x')}x, "
-        f"library/better: {_cell(result.ratio('library'), 'x')}x",
+        f"anti/better: {format_value(result.ratio('anti'), 'x')}x, "
+        f"library/better: {format_value(result.ratio('library'), 'x')}x",
     ]
     for name, value in result.figures.items():
         lines.append(f"- {name}: {value:.3g}")
@@ -125,14 +129,17 @@ def write_html(results: list[CaseResult], machine: dict[str, object], path: Path
             if v.error:
                 cells = [v.name, v.role, f"failed: {v.error}"]
             else:
-                cells = [v.name, v.role, _cell(v.median, result.metric)]
-                cells += [_cell(min(v.values), result.metric), _cell(max(v.values), result.metric)]
-                cells += [_cell(v.extra_median(k), k) for k in keys]
+                cells = [v.name, v.role, format_value(v.median, result.metric)]
+                cells += [
+                    format_value(min(v.values), result.metric),
+                    format_value(max(v.values), result.metric),
+                ]
+                cells += [format_value(v.extra_median(k), k) for k in keys]
             parts.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
         parts.append("</table>")
         parts.append(
-            f"<p>anti/better {_cell(result.ratio('anti'), 'x')}x, "
-            f"library/better {_cell(result.ratio('library'), 'x')}x</p>"
+            f"<p>anti/better {format_value(result.ratio('anti'), 'x')}x, "
+            f"library/better {format_value(result.ratio('library'), 'x')}x</p>"
         )
         if result.figures:
             parts.append(

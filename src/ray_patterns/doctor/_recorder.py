@@ -746,58 +746,39 @@ def collect_from_cluster(rec: Recorder) -> None:
             rec.notes["worker-hook"] = f"counts unreadable ({type(exc).__name__}: {exc})"
 
 
-def _make_function_remote(original: Any) -> Any:
-    def _remote(self: Any, args: Any = None, kwargs: Any = None, **options: Any) -> Any:
-        rec = _ACTIVE
-        if rec is None:
-            return original(self, args=args, kwargs=kwargs, **options)
-        path, line, via_library = user_site(2)
-        t = time.time()
-        definition = None
-        try:
-            definition = rec.definition_of(self, _target_of(self), (path, line))
-            if definition.snapshot:
-                rec.check_globals(definition, (path, line))
-        except Exception as exc:
-            rec.fail("remote function", exc)
-        out = original(self, args=args, kwargs=kwargs, **options)
-        try:
-            if definition is not None and not definition.exported:
-                rec.on_export(definition, self)
-            rec.on_submit(out, (path, line), via_library, definition, "task", args, kwargs, t)
-        except Exception as exc:
-            rec.fail("remote function", exc)
-        return out
+def _make_definition_remote(what: str, kind: str) -> Callable[[Any], Any]:
+    """The patch for ``RemoteFunction._remote`` (tasks) or ``ActorClass._remote`` (actors)."""
 
-    return _remote
+    def make(original: Any) -> Any:
+        def _remote(self: Any, args: Any = None, kwargs: Any = None, **options: Any) -> Any:
+            rec = _ACTIVE
+            if rec is None:
+                return original(self, args=args, kwargs=kwargs, **options)
+            path, line, via_library = user_site(2)
+            t = time.time()
+            definition = None
+            try:
+                definition = rec.definition_of(self, _target_of(self), (path, line))
+                if definition.snapshot:
+                    rec.check_globals(definition, (path, line))
+            except Exception as exc:
+                rec.fail(what, exc)
+            out = original(self, args=args, kwargs=kwargs, **options)
+            try:
+                if definition is not None and not definition.exported:
+                    rec.on_export(definition, self)
+                rec.on_submit(out, (path, line), via_library, definition, kind, args, kwargs, t)
+            except Exception as exc:
+                rec.fail(what, exc)
+            return out
+
+        return _remote
+
+    return make
 
 
-def _make_actor_remote(original: Any) -> Any:
-    def _remote(self: Any, args: Any = None, kwargs: Any = None, **options: Any) -> Any:
-        rec = _ACTIVE
-        if rec is None:
-            return original(self, args=args, kwargs=kwargs, **options)
-        path, line, via_library = user_site(2)
-        t = time.time()
-        definition = None
-        try:
-            definition = rec.definition_of(self, _target_of(self), (path, line))
-            if definition.snapshot:
-                rec.check_globals(definition, (path, line))
-        except Exception as exc:
-            rec.fail("actor class", exc)
-        handle = original(self, args=args, kwargs=kwargs, **options)
-        try:
-            if definition is not None and not definition.exported:
-                rec.on_export(definition, self)
-            rec.on_submit(
-                handle, (path, line), via_library, definition, "actor_creation", args, kwargs, t
-            )
-        except Exception as exc:
-            rec.fail("actor class", exc)
-        return handle
-
-    return _remote
+_make_function_remote = _make_definition_remote("remote function", "task")
+_make_actor_remote = _make_definition_remote("actor class", "actor_creation")
 
 
 def _make_method_remote(original: Any) -> Any:
