@@ -128,4 +128,5 @@ def test_every_peer_runs_the_workload_and_checks_its_result() -> None:
     for variant in variants:
         variant.run()
     assert len(seen) == len(variants)
-    assert all(values == [2 * x for x in range(20)] for values in seen)
+    # ray.data need not keep input order
+    assert all(sorted(values) == [2 * x for x in range(20)] for values in seen)

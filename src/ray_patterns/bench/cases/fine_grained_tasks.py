@@ -50,7 +50,7 @@ def variants(quick: bool) -> list[Variant]:
         assert [double(x) for x in range(n)] == expected
 
     def finish(values: list[int]) -> None:
-        assert list(values) == expected
+        assert sorted(values) == expected  # ray.data does not keep input order
 
     peers = [] if quick else peer_variants(double, lambda: range(n), finish)
     return [
