@@ -267,3 +267,15 @@ def test_actor_moves_to_another_node_with_its_state(ray_cluster: Any, tmp_path: 
     after = ray.get(counter._checkpoint_info.remote())
     assert after["node_id"] != before and after["node_id"] in {n.node_id for n in nodes}
     assert after["restored_from"] is not None
+
+
+def test_ray_method_options_survive_the_wrapping() -> None:
+    from ray_patterns.fault_tolerance_actor_checkpointing import _wrap_method
+
+    @ray.method(max_task_retries=0, num_returns=2)
+    def pair(self):  # type: ignore[no-untyped-def]
+        return 1, 2
+
+    wrapped = _wrap_method(pair, 10)
+    assert wrapped.__ray_max_task_retries__ == 0  # type: ignore[attr-defined]
+    assert wrapped.__ray_num_returns__ == 2  # type: ignore[attr-defined]

@@ -466,6 +466,11 @@ def _wrap_method(fn: Callable[..., Any], window: int) -> Callable[..., Any]:
     wrapper.__name__ = fn.__name__
     wrapper.__qualname__ = getattr(fn, "__qualname__", fn.__name__)
     wrapper.__doc__ = fn.__doc__
+    # keep @ray.method(...) options (max_task_retries, num_returns, ...): Ray reads
+    # them from these attributes of the function it is given
+    for name, value in vars(fn).items():
+        if name.startswith("__ray_") and name.endswith("__"):
+            setattr(wrapper, name, value)
     # Ray checks .remote() arguments against this signature: add the key.
     wrapper.__signature__ = _with_params(fn, _IDEM)  # type: ignore[attr-defined]
     return wrapper
