@@ -43,6 +43,11 @@ def check_positive_int(value: Any, argument: str, minimum: int = 1) -> int:
     return value
 
 
+def check_iterable(iterable: Any) -> None:
+    if not isinstance(iterable, Iterable):
+        raise TypeError(f"iterable must be an iterable of items, got {type(iterable).__name__}")
+
+
 def check_timeout(timeout: Any) -> float | None:
     if timeout is None:
         return None

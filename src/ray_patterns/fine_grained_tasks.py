@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 import ray
 
-from ray_patterns._ray import check_positive_int, check_timeout, ensure_ray
+from ray_patterns._ray import check_iterable, check_positive_int, check_timeout, ensure_ray
 from ray_patterns._stream import ResultStream, Submission, _Failure, annotate
-from ray_patterns.limit_tasks import default_max_in_flight
+from ray_patterns.limit_tasks import resolve_max_in_flight
 
 # Ray's per-task overhead here is ~0.5-4 ms (measured-raw-ray.md), against joblib's
 # ~0.1 ms per batch for processes: tasks of 50-500 ms keep it under a few percent,
@@ -73,6 +73,20 @@ class AutoBatchSize:
         if self._cap is not None:
             new = min(new, self._cap)
         self.size = max(1, new)
+
+
+def auto_sizer(
+    batch_size: int | Literal["auto"], iterable: Iterable[Any], max_in_flight: int
+) -> AutoBatchSize | None:
+    """The sizer for ``batch_size="auto"`` (None for a fixed size, which is checked).
+
+    An input with a length caps batches at a quarter of each in-flight slot's share.
+    """
+    if batch_size != "auto":
+        check_positive_int(batch_size, "batch_size")
+        return None
+    cap = max(1, len(iterable) // (4 * max_in_flight)) if isinstance(iterable, Sized) else None
+    return AutoBatchSize(cap=cap)
 
 
 def _run_batch(fn: Callable[[Any], Any], items: list[Any]) -> tuple[float, list[Any]]:
@@ -135,17 +149,10 @@ def batched_map(
             "fn must be a plain per-item function (batched_map makes the Ray tasks); "
             f"got {type(fn).__name__}"
         )
-    if not isinstance(iterable, Iterable):
-        raise TypeError(f"iterable must be an iterable of items, got {type(iterable).__name__}")
-    if batch_size != "auto":
-        check_positive_int(batch_size, "batch_size")
-    limit = default_max_in_flight() if max_in_flight is None else max_in_flight
-    limit = check_positive_int(limit, "max_in_flight")
+    check_iterable(iterable)
+    limit = resolve_max_in_flight(max_in_flight)
+    sizer = auto_sizer(batch_size, iterable, limit)
     ensure_ray()
-    cap = None
-    if batch_size == "auto" and isinstance(iterable, Sized):
-        cap = max(1, len(iterable) // (4 * limit))
-    sizer = AutoBatchSize(cap=cap) if batch_size == "auto" else None
     task = _batch_task(fn)
     sizes: dict[int, int] = {}  # batch's first index -> its size, for the sizer
 

@@ -12,7 +12,14 @@ from typing import Any
 
 import ray
 
-from ray_patterns._ray import as_remote, call_remote, check_positive_int, check_timeout, ensure_ray
+from ray_patterns._ray import (
+    as_remote,
+    call_remote,
+    check_iterable,
+    check_positive_int,
+    check_timeout,
+    ensure_ray,
+)
 from ray_patterns._stream import ResultStream, Submission
 
 _cpus_seen: tuple[float, int] = (0.0, 0)  # (when, CPUs): asking the GCS costs ~1 ms
@@ -27,6 +34,12 @@ def default_max_in_flight() -> int:
         cpus = int(ray.cluster_resources().get("CPU", 1))
         _cpus_seen = (time.monotonic(), cpus)
     return max(2, 2 * cpus)
+
+
+def resolve_max_in_flight(max_in_flight: int | None) -> int:
+    """``max_in_flight``, checked, or the default when it is None."""
+    limit = default_max_in_flight() if max_in_flight is None else max_in_flight
+    return check_positive_int(limit, "max_in_flight")
 
 
 def bounded_map(
@@ -56,10 +69,8 @@ def bounded_map(
     [0, 1, 4, 9, 16]
     """
     remote_fn = as_remote(fn)
-    limit = default_max_in_flight() if max_in_flight is None else max_in_flight
-    limit = check_positive_int(limit, "max_in_flight")
-    if not isinstance(iterable, Iterable):
-        raise TypeError(f"iterable must be an iterable of items, got {type(iterable).__name__}")
+    limit = resolve_max_in_flight(max_in_flight)
+    check_iterable(iterable)
     ensure_ray()
 
     def submissions() -> Iterator[Submission]:
@@ -78,4 +89,4 @@ def bounded_map(
     )
 
 
-__all__ = ["bounded_map", "default_max_in_flight"]
+__all__ = ["bounded_map", "default_max_in_flight", "resolve_max_in_flight"]

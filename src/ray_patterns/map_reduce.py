@@ -10,16 +10,16 @@ from __future__ import annotations
 import functools
 import itertools
 import time
-from collections.abc import Callable, Iterable, Iterator, Sized
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Literal
 
 import ray
 from ray import ObjectRef
 
-from ray_patterns._ray import check_positive_int, check_refs, ensure_ray
+from ray_patterns._ray import check_iterable, check_positive_int, check_refs, ensure_ray
 from ray_patterns._stream import annotate
-from ray_patterns.fine_grained_tasks import AutoBatchSize
-from ray_patterns.limit_tasks import default_max_in_flight
+from ray_patterns.fine_grained_tasks import auto_sizer
+from ray_patterns.limit_tasks import resolve_max_in_flight
 
 Reduce = Callable[[list[Any]], Any]
 DEFAULT_FAN_IN = 16
@@ -106,14 +106,9 @@ def map_reduce(
     _check_fn(map_fn, "map_fn")
     _check_fn(reduce_fn, "reduce_fn")
     check_positive_int(fan_in, "fan_in", minimum=2)
-    if batch_size != "auto":
-        check_positive_int(batch_size, "batch_size")
-    if not isinstance(iterable, Iterable):
-        raise TypeError(f"iterable must be an iterable of items, got {type(iterable).__name__}")
-    limit = default_max_in_flight() if max_in_flight is None else max_in_flight
-    check_positive_int(limit, "max_in_flight")
-    cap = max(1, len(iterable) // (4 * limit)) if isinstance(iterable, Sized) else None
-    sizer = AutoBatchSize(cap=cap) if batch_size == "auto" else None
+    check_iterable(iterable)
+    limit = resolve_max_in_flight(max_in_flight)
+    sizer = auto_sizer(batch_size, iterable, limit)
     ensure_ray()
     mapper = _mapper(map_fn, reduce_fn)
     reducer = _reducer(reduce_fn)
