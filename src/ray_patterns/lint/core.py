@@ -1,4 +1,7 @@
-"""Findings and the rule base class shared by every ``ray-patterns lint`` rule.
+"""The rule base class shared by every ``ray-patterns lint`` rule.
+
+Findings are ``ray_patterns._findings.Finding`` (one model for lint and doctor);
+a rule's code, name and page must be the catalog's (``ray_patterns.catalog``).
 
 Example::
 
@@ -11,17 +14,19 @@ from __future__ import annotations
 import ast
 import inspect
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
+
+from ray_patterns import catalog
+from ray_patterns._findings import Finding
 
 if TYPE_CHECKING:
     from ray_patterns.lint.model import Module
 
-# One constant so the docs site can move without touching any rule.
-DOCS_BASE_URL = "https://ray-patterns.readthedocs.io/en/latest/rules/"
+__all__ = ["DOCS_BASE_URL", "PARSE_ERROR_CODE", "PARSE_ERROR_NAME", "Finding", "Rule", "rule_url"]
 
-PARSE_ERROR_CODE = "RAY001"
-PARSE_ERROR_NAME = "cannot-parse"
+DOCS_BASE_URL = f"{catalog.DOCS_SITE}rules/"
+PARSE_ERROR_CODE = catalog.PARSE_ERROR_CODE
+PARSE_ERROR_NAME = catalog.PARSE_ERROR_NAME
 
 
 def rule_url(name: str) -> str:
@@ -30,43 +35,6 @@ def rule_url(name: str) -> str:
     Example: ``rule_url("ray-get-loop")`` ends in ``/rules/ray-get-loop/``.
     """
     return f"{DOCS_BASE_URL}{name}/"
-
-
-@dataclass(frozen=True, order=True)
-class Finding:
-    """One problem at one place; lines and columns are 1-based, as editors show them.
-
-    ``cell`` is the notebook cell number (1-based) for ``.ipynb`` files, else None;
-    then ``line``/``end_line`` count from the top of that cell.
-    """
-
-    path: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-    code: str
-    name: str
-    message: str
-    cell: int | None = None
-
-    @property
-    def url(self) -> str:
-        return rule_url(self.name)
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "path": self.path,
-            "line": self.line,
-            "column": self.column,
-            "end_line": self.end_line,
-            "end_column": self.end_column,
-            "code": self.code,
-            "name": self.name,
-            "message": self.message,
-            "url": self.url,
-            "cell": self.cell,
-        }
 
 
 class Rule:
@@ -78,11 +46,23 @@ class Rule:
 
     code: ClassVar[str]
     name: ClassVar[str]
-    # the handbook page the rule comes from (its slug)
+    # the handbook page the rule comes from (its slug); set from the catalog
     page: ClassVar[str]
     message: ClassVar[str]
     # threshold name -> default; overridable per rule in pyproject
     defaults: ClassVar[Mapping[str, int]] = {}
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        # the catalog names the check; a rule only restates its code and name, and a
+        # mismatch is a bug that should fail at import, not drift silently
+        check = catalog.check(cls.code)
+        if check.name != cls.name or not check.lint:
+            raise TypeError(
+                f"rule {cls.__name__}: catalog has {check.code} as {check.name!r} "
+                f"(lint={check.lint}), the rule says {cls.name!r}"
+            )
+        cls.page = check.page
 
     def __init__(self, settings: Mapping[str, int] | None = None) -> None:
         self.settings: dict[str, int] = dict(self.defaults)

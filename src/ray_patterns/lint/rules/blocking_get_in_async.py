@@ -44,7 +44,6 @@ class BlockingGetInAsync(Rule):
 
     code = "RAY301"
     name = "blocking-get-in-async"
-    page = "concurrent-operations-async-actor"
     message = (
         "ray.{fn}() blocks the event loop of this async function; use await "
         "(asyncio.gather / asyncio.wait for several refs) instead"

@@ -49,7 +49,6 @@ class ClosureCapture(Rule):
 
     code = "RAY104"
     name = "closure-capture"
-    page = "closure-capture"
     message = (
         "remote code captures {name!r} ({size}) from the enclosing scope and ships it "
         "with its definition; ray.put() it and pass the ref, or build it inside"

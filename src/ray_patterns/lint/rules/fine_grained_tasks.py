@@ -51,7 +51,6 @@ class FineGrainedTasks(Rule):
 
     code = "RAY102"
     name = "fine-grained-tasks"
-    page = "fine-grained-tasks"
     message = (
         "the task {task!r} does trivial work and is launched once per item of {count:,} items; "
         "batch the items so that each task does more work"

@@ -57,7 +57,6 @@ class ForkNewProcesses(Rule):
 
     code = "RAY405"
     name = "fork-new-processes"
-    page = "fork-new-processes"
     message = (
         "{what} inside a Ray task or actor forks a multi-threaded worker process, which can "
         "deadlock or crash it; let Ray parallelize, or use the 'spawn' start method"

@@ -63,7 +63,6 @@ class GlobalVariables(Rule):
 
     code = "RAY101"
     name = "global-variables"
-    page = "global-variables"
     message = "{what}; workers have their own copy, so keep shared state in an actor instead"
 
     def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:

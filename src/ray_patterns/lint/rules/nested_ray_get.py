@@ -46,7 +46,6 @@ class NestedRayGet(Rule):
 
     code = "RAY403"
     name = "nested-ray-get"
-    page = "nested-ray-get"
     message = (
         "ray.get() on refs received nested in the argument {param!r}: the task holds a worker "
         "while it waits; pass the refs as top-level arguments (f.remote(*refs))"

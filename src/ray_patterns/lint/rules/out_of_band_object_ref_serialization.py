@@ -49,7 +49,6 @@ class OutOfBandObjectRefSerialization(Rule):
 
     code = "RAY404"
     name = "out-of-band-object-ref-serialization"
-    page = "out-of-band-object-ref-serialization"
     message = (
         "an ObjectRef pickled out of band escapes Ray's reference counting (the object is "
         "pinned, or lost with its owner); pass refs through Ray calls instead"

@@ -40,7 +40,6 @@ class PassLargeArgByValue(Rule):
 
     code = "RAY401"
     name = "pass-large-arg-by-value"
-    page = "pass-large-arg-by-value"
     message = (
         "{name!r} (~{size}) is passed by value to .remote() {why}, so it is stored again "
         "each time; ray.put() it once and pass the ref"

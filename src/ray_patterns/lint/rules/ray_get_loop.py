@@ -41,7 +41,6 @@ class RayGetLoop(Rule):
 
     code = "RAY105"
     name = "ray-get-loop"
-    page = "ray-get-loop"
     message = (
         "ray.get() waits for a task submitted in the same loop iteration, so the tasks run "
         "one at a time; submit all of them first, then call ray.get() once on the list of refs"

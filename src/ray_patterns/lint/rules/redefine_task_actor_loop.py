@@ -46,7 +46,6 @@ class RedefineTaskActorLoop(Rule):
 
     code = "RAY201"
     name = "redefine-task-actor-loop"
-    page = "redefine-task-actor-loop"
     message = (
         "ray.remote inside a loop re-creates and re-exports the {what} on every iteration; "
         "define it once outside the loop (use .options() to vary resources)"

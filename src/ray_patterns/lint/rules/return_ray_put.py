@@ -40,7 +40,6 @@ class ReturnRayPut(Rule):
 
     code = "RAY402"
     name = "return-ray-put"
-    page = "return-ray-put"
     message = (
         "remote code returns a ray.put() ref: the data is stored twice and lost with this "
         "worker; return the value itself"

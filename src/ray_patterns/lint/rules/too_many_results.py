@@ -41,7 +41,6 @@ class TooManyResults(Rule):
 
     code = "RAY203"
     name = "too-many-results"
-    page = "too-many-results"
     message = (
         "ray.get() on {count} refs of objects of ~{size} each needs all of them in memory at "
         "once; fetch and process them in batches"

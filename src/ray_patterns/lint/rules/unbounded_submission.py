@@ -49,7 +49,6 @@ class UnboundedSubmission(Rule):
 
     code = "RAY302"
     name = "unbounded-submission"
-    page = "limit-tasks"
     message = (
         "{count} submissions with ~{size} arguments and no ray.wait() keep every task in flight "
         "at once; bound the number in flight with ray.wait()"

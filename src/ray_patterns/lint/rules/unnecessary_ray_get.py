@@ -39,7 +39,6 @@ class UnnecessaryRayGet(Rule):
 
     code = "RAY103"
     name = "unnecessary-ray-get"
-    page = "unnecessary-ray-get"
     message = (
         "the value of ray.get() is only passed on to .remote() calls; pass the ObjectRef "
         "itself so the data goes straight from producer to consumer"
