@@ -156,3 +156,39 @@ def test_run_blocking_runs_in_another_thread() -> None:
     assert asyncio.run(run_blocking(threading.get_ident)) != main
     with pytest.raises(ZeroDivisionError):
         asyncio.run(run_blocking(lambda: 1 / 0))
+
+
+@ray.remote(num_cpus=0)
+class Ticker(PollingActor):
+    poll_interval = 0.005
+
+    async def ping(self) -> str:
+        return "pong"
+
+    async def poll(self) -> None:
+        pass
+
+
+def test_stop_is_final_until_start(ray_session: None) -> None:
+    actor = Ticker.remote()
+    assert ray.get(actor.ping.remote()) == "pong"  # the first call starts the loop
+    assert _wait_status(actor, lambda s: s["iterations"] >= 3)["running"] is True
+    stopped = ray.get(actor.stop.remote())
+    assert stopped["running"] is False
+    for _ in range(3):  # no later call of any kind brings the loop back
+        assert ray.get(actor.ping.remote()) == "pong"
+        st = ray.get(actor.status.remote())
+        assert st["running"] is False, st
+    time.sleep(0.05)
+    assert ray.get(actor.status.remote())["iterations"] == stopped["iterations"]
+    assert ray.get(actor.start.remote()) is True  # start() does
+    assert _wait_status(actor, lambda s: s["iterations"] > stopped["iterations"])["running"]
+    ray.kill(actor)
+
+
+def test_stop_before_the_first_call_keeps_the_loop_off(ray_session: None) -> None:
+    actor = Ticker.remote()
+    assert ray.get(actor.stop.remote())["running"] is False
+    assert ray.get(actor.ping.remote()) == "pong"
+    assert ray.get(actor.status.remote())["running"] is False
+    ray.kill(actor)

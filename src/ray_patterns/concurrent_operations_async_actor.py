@@ -17,7 +17,8 @@ Handbook slug ``concurrent-operations-async-actor``. A sync actor running
 Make the actor async and let it yield: ``await ref`` instead of ``ray.get``, and
 a background task instead of a method that never returns. :class:`PollingActor`
 does that, plus what the hand-written loop forgets: the loop is started
-explicitly (``start``) or by the first call, stopped with ``stop``, reports
+explicitly (``start``) or by the first call, stopped with ``stop`` (for good:
+only ``start`` runs it again), reports
 ``status()``, and an exception in ``poll`` is logged with its traceback, counted
 and followed by a backoff and a restart instead of killing the loop silently::
 
@@ -82,7 +83,7 @@ def _autostarting(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaita
     @functools.wraps(method)
     async def wrapper(self: PollingActor, *args: Any, **kwargs: Any) -> Any:
         if self.autostart:
-            self._ensure_started()
+            self._autostart()
         return await method(self, *args, **kwargs)
 
     return wrapper
@@ -94,8 +95,9 @@ class PollingActor:
     Subclass, override ``async def poll(self)`` (called repeatedly) or ``async def
     run(self)`` (one long loop coroutine), and decorate with ``@ray.remote``.
     Class attributes tune it: ``poll_interval`` (seconds between polls, 0 still
-    yields to other calls), ``autostart`` (start on the first call of one of your
-    async methods), ``backoff_initial`` / ``backoff_factor`` / ``backoff_max``
+    yields to other calls), ``autostart`` (start on the very first call of one of
+    your async methods; once stopped, or once ``run`` returned, only ``start()``
+    runs the loop again), ``backoff_initial`` / ``backoff_factor`` / ``backoff_max``
     (seconds to wait after consecutive errors), ``rest_every`` / ``rest_for`` (with
     ``poll_interval`` 0, sleep ``rest_for`` seconds once every ``rest_every`` seconds
     of polling: ``await asyncio.sleep(0)`` alone does not let Ray deliver other
@@ -142,6 +144,13 @@ class PollingActor:
             }
             self.__dict__["_polling_state"] = st
         return st
+
+    def _autostart(self) -> None:
+        # Only the actor's first call starts the loop: a loop that was stopped, or
+        # whose run() finished, stays so until start() is called.
+        st = self._loop_state()
+        if st["task"] is None and not st["stopping"]:
+            self._ensure_started()
 
     def _ensure_started(self) -> bool:
         st = self._loop_state()
