@@ -11,8 +11,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import ray
-from ray import ObjectRef
+from ray import ObjectRef, ObjectRefGenerator
 
+from ray_patterns._generator_stream import generator_refs
 from ray_patterns._ray import check_refs, check_timeout
 
 
@@ -24,7 +25,8 @@ def as_completed(refs: Iterable[ObjectRef], *, timeout: float | None = None) -> 
     ``TimeoutError`` saying how many refs are still pending. Unlike
     ``ray.util.as_completed`` it never waits for a chunk of results before the
     first, and everything already finished is taken in one ``ray.wait``, so n
-    finished refs cost O(n).
+    finished refs cost O(n). A generator task's ``ObjectRefGenerator`` is taken one
+    output at a time, as each is yielded.
 
     >>> import ray, ray_patterns
     >>> @ray.remote
@@ -34,6 +36,8 @@ def as_completed(refs: Iterable[ObjectRef], *, timeout: float | None = None) -> 
     >>> sorted(ray.get(ref) for ref in ray_patterns.as_completed(refs))
     [0, 1, 4, 9]
     """
+    if isinstance(refs, ObjectRefGenerator):  # listing it would wait for the whole task
+        return generator_refs(refs, check_timeout(timeout))
     unique = list(dict.fromkeys(check_refs(refs)))
     limit = check_timeout(timeout)
     deadline = None if limit is None else time.monotonic() + limit

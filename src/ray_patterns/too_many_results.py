@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ray import ObjectRef
+from ray import ObjectRef, ObjectRefGenerator
 
+from ray_patterns._generator_stream import generator_results
 from ray_patterns._ray import check_positive_int, check_refs, check_timeout
 from ray_patterns._stream import ResultStream
 
@@ -33,7 +34,9 @@ def iter_results(
     goes on with the other results, or ``return_exceptions=True`` yields the
     exception instead. ``timeout`` bounds the whole iteration (``TimeoutError``).
     Closing the iterator early (``break``, an error, ``close()``) cancels the
-    tasks it still waits on unless ``cancel_on_close=False``.
+    tasks it still waits on unless ``cancel_on_close=False``. ``refs`` may be a
+    generator task's ``ObjectRefGenerator``: its outputs come one at a time, in
+    yield order, and closing early cancels the task.
 
     >>> import ray, ray_patterns
     >>> @ray.remote
@@ -42,6 +45,13 @@ def iter_results(
     >>> list(ray_patterns.iter_results([square.remote(i) for i in range(4)], ordered=True))
     [0, 1, 4, 9]
     """
+    if isinstance(refs, ObjectRefGenerator):  # a list of its refs would keep all outputs alive
+        return generator_results(
+            refs,
+            return_exceptions=return_exceptions,
+            timeout=check_timeout(timeout),
+            cancel_on_close=cancel_on_close,
+        )
     checked = check_refs(refs)
     return ResultStream(
         iter(list(enumerate(checked))),
