@@ -10,32 +10,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ray_patterns import catalog as _catalog
+
 __version__ = "0.1.0"
 
-# public name -> module (the handbook slug in snake_case)
-_EXPORTS: dict[str, str] = {
-    # result flow
-    "as_completed": "submission_order",
-    "iter_results": "too_many_results",
-    "bounded_map": "limit_tasks",
-    "batched_map": "fine_grained_tasks",
-    "map_reduce": "map_reduce",
-    "tree_reduce": "map_reduce",
-    "divide_and_conquer": "tree_of_tasks",
-    # actor patterns
-    "ChildFailedError": "tree_of_actors",
-    "Supervisor": "tree_of_actors",
-    "supervise": "tree_of_actors",
-    "KVStore": "fault_tolerance_actor_checkpointing",
-    "checkpointed": "fault_tolerance_actor_checkpointing",
-    "readonly": "fault_tolerance_actor_checkpointing",
-    "PollingActor": "concurrent_operations_async_actor",
-    "run_blocking": "concurrent_operations_async_actor",
-    "SharedState": "global_variables",
-    "shared_state": "global_variables",
-    "aprefetch": "overlapping_computation_communication",
-    "prefetch": "overlapping_computation_communication",
-}
+# public name -> module (the handbook slug in snake_case), from the catalog
+_EXPORTS: dict[str, str] = _catalog.exports()
 
 __all__ = sorted(_EXPORTS)
 
@@ -53,7 +33,11 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *_EXPORTS])
 
 
-if TYPE_CHECKING:  # the names, for type checkers and IDEs (`as X`: re-exported)
+# The names again, for type checkers and IDEs (`as X`: re-exported). They cannot be
+# derived at run time; tests/test_catalog.py checks they equal the catalog's exports.
+if TYPE_CHECKING:
+    from ray_patterns._errors import RayPatternsError as RayPatternsError
+    from ray_patterns._stream import ResultStream as ResultStream
     from ray_patterns.concurrent_operations_async_actor import PollingActor as PollingActor
     from ray_patterns.concurrent_operations_async_actor import run_blocking as run_blocking
     from ray_patterns.fault_tolerance_actor_checkpointing import KVStore as KVStore

@@ -107,9 +107,14 @@ class Page:
         object.__setattr__(self, "checks", tuple(_with_page(c, self.slug) for c in self.checks))
 
     @property
+    def snake(self) -> str:
+        """The slug as a Python name: module, bench case module and examples folder."""
+        return self.slug.replace("-", "_")
+
+    @property
     def module(self) -> str:
         """The library module of the page: ``ray_patterns.<slug in snake_case>``."""
-        return "ray_patterns." + self.slug.replace("-", "_")
+        return f"ray_patterns.{self.snake}"
 
     @property
     def bench_case(self) -> str:
@@ -119,7 +124,7 @@ class Page:
     @property
     def examples_dir(self) -> str:
         """Runnable examples (``anti.py``, ``fixed.py``, ``library.py``), from the repo root."""
-        return f"examples/{self.slug}"
+        return f"examples/{self.snake}"
 
     @property
     def doc_path(self) -> str:
@@ -625,10 +630,27 @@ def exports() -> dict[str, str]:
         for name in p.exports:
             if name in out:
                 raise ValueError(f"{name} is exported by two pages")
-            out[name] = p.slug.replace("-", "_")
+            out[name] = p.snake
     out.update(SHARED_EXPORTS)
     return out
 
 
 def pages_in(group: Group) -> tuple[Page, ...]:
     return tuple(p for p in PAGES if p.group == group)
+
+
+def references(check: Check) -> list[tuple[str, str]]:
+    """(label, URL) of what a check's docs cite: Ray's handbook page, ours, the rule page.
+
+    >>> [label for label, _ in references(check("RAY105"))]
+    ["Ray's handbook", 'ray-patterns page', 'rule page']
+    """
+    p = page(check.page)
+    ray_label = (
+        "Ray's docs (page dropped from the handbook)" if p.dropped_by_ray else "Ray's handbook"
+    )
+    return [
+        (ray_label, p.ray_url),
+        ("ray-patterns page", p.docs_url),
+        ("rule page", check.docs_url),
+    ]

@@ -1,4 +1,4 @@
-"""The ``ray-patterns`` command: ``bench``, ``lint``, ``rules``, ``explain``, ``doctor``.
+"""The ``ray-patterns`` command: ``bench``, ``lint``, ``rules``, ``explain``, ``pages``, ``doctor``.
 
 Subcommands live next to what they drive (``bench/cli.py``, ``lint/cli.py``,
 ``doctor/cli.py``) and are imported only when called, so ``ray-patterns lint``
@@ -16,7 +16,8 @@ _COMMANDS: dict[str, str] = {
     "bench": "ray_patterns.bench.cli:bench",
     "lint": "ray_patterns.lint.cli:lint",
     "rules": "ray_patterns.lint.cli:rules",
-    "explain": "ray_patterns.lint.cli:explain",
+    "explain": "ray_patterns._catalog_cli:explain",
+    "pages": "ray_patterns._catalog_cli:pages",
     "doctor": "ray_patterns.doctor.cli:doctor",
 }
 

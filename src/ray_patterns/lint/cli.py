@@ -123,21 +123,3 @@ def rules(fmt: str) -> None:
     width = max(len(r.name) for r in found)
     for r in found:
         click.echo(f"{r.code}  {r.name:<{width}}  {r.summary()}")
-
-
-@click.command()
-@click.argument("rule")
-def explain(rule: str) -> None:
-    """Print the documentation of RULE (a code such as RAY105, or a name)."""
-    wanted = rule.strip().lower()
-    for r in all_rules():
-        if wanted in (r.code.lower(), r.name):
-            settings = ", ".join(f"{k.replace('_', '-')} = {v}" for k, v in r.defaults.items())
-            click.echo(f"{r.code} {r.name}  (handbook page: {r.page})")
-            click.echo(rule_url(r.name))
-            if settings:
-                click.echo(f"settings: {settings}")
-            click.echo("")
-            click.echo(r.doc())
-            return
-    _fail(f"no rule {rule!r}; run 'ray-patterns rules' to list codes and names")

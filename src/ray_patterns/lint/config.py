@@ -22,6 +22,7 @@ from typing import Any
 
 import pathspec
 
+from ray_patterns import catalog
 from ray_patterns.lint.core import PARSE_ERROR_CODE, PARSE_ERROR_NAME, Rule
 from ray_patterns.lint.rules import all_rules
 
@@ -38,14 +39,11 @@ class ConfigError(ValueError):
 
 
 def resolve_selectors(selectors: Iterable[str], what: str) -> frozenset[str]:
-    """Codes for selectors given as codes, code prefixes, rule names or ``ALL``.
+    """Codes for selectors: codes, code prefixes, rule names, page names (ours or Ray's), ``ALL``.
 
-    Example: ``resolve_selectors(["RAY1", "submission-order"], "--select")``.
+    Example: ``resolve_selectors(["RAY1", "limit-pending-tasks"], "--select")``.
     """
-    codes = {r.code: r for r in all_rules()}
-    codes[PARSE_ERROR_CODE] = Rule  # type: ignore[assignment]
-    names = {r.name: r.code for r in all_rules()}
-    names[PARSE_ERROR_NAME] = PARSE_ERROR_CODE
+    codes = {r.code for r in all_rules()} | {PARSE_ERROR_CODE}
     out: set[str] = set()
     for raw in selectors:
         for item in str(raw).split(","):
@@ -54,8 +52,10 @@ def resolve_selectors(selectors: Iterable[str], what: str) -> frozenset[str]:
                 continue
             if sel.upper() == "ALL":
                 out.update(codes)
-            elif sel.lower() in names:
-                out.add(names[sel.lower()])
+            elif sel.lower() == PARSE_ERROR_NAME:
+                out.add(PARSE_ERROR_CODE)
+            elif named := _catalog_codes(sel, what):
+                out.update(named & codes)
             elif any(code.startswith(sel.upper()) for code in codes) and sel[:1].isalpha():
                 out.update(code for code in codes if code.startswith(sel.upper()))
             else:
@@ -64,6 +64,23 @@ def resolve_selectors(selectors: Iterable[str], what: str) -> frozenset[str]:
                     "run 'ray-patterns rules' to list codes and names"
                 )
     return frozenset(out)
+
+
+def _catalog_codes(selector: str, what: str) -> frozenset[str]:
+    """The lint codes a check name, code, old code or page name (ours or Ray's) stands for."""
+    try:
+        checks = catalog.checks_named(selector)
+    except catalog.UnknownName:
+        return frozenset()
+    lint_codes = frozenset(c.code for c in checks if c.lint)
+    if checks and not lint_codes:
+        raise ConfigError(
+            f"{what}: {selector!r} is checked only at run time "
+            f"({', '.join(c.code for c in checks)}); use it with 'ray-patterns doctor'"
+        )
+    if not checks:
+        raise ConfigError(f"{what}: page {selector!r} has no anti-pattern check to select")
+    return lint_codes
 
 
 @dataclass
