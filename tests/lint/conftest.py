@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner, Result
 from lint_samples import RAY_GET_LOOP  # noqa: F401  (re-exported for the fixtures)
 
-from ray_patterns.lint.cli import explain, lint, rules
+from ray_patterns._catalog_cli import explain
+from ray_patterns.lint.cli import lint, rules
 
 
 @pytest.fixture

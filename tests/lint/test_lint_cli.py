@@ -154,7 +154,7 @@ def test_rules_and_explain(run_cmd) -> None:
         assert text.startswith("RAY105 ray-get-loop")
         assert "## Why is this bad?" in text and "/rules/ray-get-loop/" in text
     missing = run_cmd("explain", "nope")
-    assert missing.exit_code == 2 and "ray-patterns rules" in missing.output
+    assert missing.exit_code == 2 and "ray-patterns pages" in missing.output
 
 
 def test_console_script_for_real(tmp_path: Path) -> None:

@@ -2,7 +2,9 @@
 
 Names are resolved the way Python binds them, but only when the answer is certain: a
 name bound both by ``from ray import get`` and by an assignment somewhere resolves to
-nothing, and rules stay silent on what they cannot resolve.
+nothing, and rules stay silent on what they cannot resolve. A local name is resolved
+flow-sensitively (``reaching``): the binding that reaches the use, the nearest preceding
+one in straight-line code, or every binding that may reach it across branches and loops.
 
 Example::
 
@@ -15,16 +17,18 @@ from __future__ import annotations
 import ast
 import symtable
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T", bound=ast.AST)
+V = TypeVar("V")
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 ScopeNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef | ast.Module
 COMPS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 SCOPE_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Module)
+_FUNCTION_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.Module)
 MUTATORS = frozenset(
     {
         "append",
@@ -52,6 +56,20 @@ class RemoteDef:
 
     kind: str  # "task" or "actor"
     node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+
+
+@dataclass(frozen=True)
+class Site:
+    """One binding of a name in a scope.
+
+    ``anchor`` is the statement that binds it (the ``for`` of a loop target, the ``with``
+    of an ``as`` name; None for a parameter), ``value`` the expression assigned (None when
+    the name is bound otherwise: a loop target, an import, ``+=``), ``pos`` where.
+    """
+
+    anchor: ast.AST | None
+    value: ast.expr | None
+    pos: tuple[int, int]
 
 
 def dotted(expr: ast.AST) -> str | None:
@@ -113,6 +131,18 @@ class Module:
         self.by_type: dict[type, list[ast.AST]] = {}
         self.nodes: list[ast.AST] = _index(tree, self.parents, self.by_type)
         self.calls: list[ast.Call] = self.of_type(ast.Call)
+        self._cache: dict[Hashable, Any] = {}
+
+    def cache(self, key: Hashable, fn: Callable[[], V]) -> V:
+        """``fn()`` computed once per module for ``key``: the one per-file memo of rules.
+
+        Example: ``mod.cache(("exits", id(loop)), lambda: _exits(loop, mod))``.
+        """
+        try:
+            return self._cache[key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = self._cache[key] = fn()
+            return value
 
     def of_type(self, *kinds: type[T]) -> list[T]:
         """All nodes of the given exact types, in breadth-first order per type."""
@@ -405,52 +435,184 @@ class Module:
                 elif isinstance(value, ast.AST):
                     stack.append(value)
 
-    @cached_property
-    def _bindings_cache(self) -> dict[int, dict[str, list[ast.expr | None]]]:
-        return {}
+    def binding_sites(self, scope: ScopeNode) -> dict[str, list[Site]]:
+        """Name -> every place ``scope`` binds it directly, in source order."""
+        return self.cache(("sites", id(scope)), lambda: self._binding_sites(scope))
+
+    def _binding_sites(self, scope: ScopeNode) -> dict[str, list[Site]]:
+        found: dict[str, list[Site]] = defaultdict(list)
+        body: list[ast.AST] = [scope.body] if isinstance(scope, ast.Lambda) else list(scope.body)
+        if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            args = scope.args
+            for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+                if a is not None:
+                    found[a.arg].append(Site(None, None, (0, 0)))
+        for node in self.walk_scope(body):
+            if isinstance(node, ast.Name):
+                if isinstance(node.ctx, ast.Load):
+                    continue
+                parent = self.parents.get(node)
+                value: ast.expr | None = None
+                anchor: ast.AST
+                if isinstance(parent, ast.Assign) and any(t is node for t in parent.targets):
+                    value, anchor = parent.value, parent
+                elif isinstance(parent, ast.AnnAssign) and parent.target is node:
+                    if parent.value is None:
+                        continue  # ``x: int`` binds nothing
+                    value, anchor = parent.value, parent
+                elif isinstance(parent, ast.NamedExpr):
+                    value, anchor = parent.value, self.statement_of(node)
+                else:
+                    anchor = self._binder(node)
+                found[node.id].append(Site(anchor, value, (node.lineno, node.col_offset)))
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                for alias in node.names:
+                    name = (alias.asname or alias.name).split(".")[0]
+                    found[name].append(Site(node, None, (node.lineno, node.col_offset)))
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                found[node.name].append(Site(node, None, (node.lineno, node.col_offset)))
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                found[node.name].append(Site(node, None, (node.lineno, node.col_offset)))
+        for sites in found.values():
+            sites.sort(key=lambda site: site.pos)
+        return found
+
+    def _binder(self, target: ast.AST) -> ast.AST:
+        """The node whose execution binds ``target``: a loop, ``with``, comprehension,
+        or the statement around it."""
+        child, parent = target, self.parents.get(target)
+        while parent is not None and not isinstance(parent, ast.stmt):
+            if isinstance(parent, ast.comprehension) and child is parent.target:
+                return self.parents[parent]
+            child, parent = parent, self.parents.get(parent)
+        return parent if parent is not None else target
 
     def bindings(self, scope: ScopeNode) -> dict[str, list[ast.expr | None]]:
         """Name -> values assigned to it directly in ``scope`` (None: bound otherwise).
 
         Example: for ``x = np.zeros(3); for y in z: ...`` -> ``{"x": [<call>], "y": [None]}``.
         """
-        cached = self._bindings_cache.get(id(scope))
-        if cached is not None:
-            return cached
-        found: dict[str, list[ast.expr | None]] = defaultdict(list)
-        body: list[ast.AST]
-        if isinstance(scope, ast.Lambda):
-            body = [scope.body]
-        else:
-            body = list(scope.body)
-        if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            args = scope.args
-            for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
-                if a is not None:
-                    found[a.arg].append(None)
-        for node in self.walk_scope(body):
-            if isinstance(node, (ast.Assign, ast.AnnAssign)):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for target in targets:
-                    if isinstance(target, ast.Name):
-                        found[target.id].append(node.value)
-                    else:
-                        for sub in ast.walk(target):
-                            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
-                                found[sub.id].append(None)
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-                parent = self.parents.get(node)
-                if not isinstance(parent, (ast.Assign, ast.AnnAssign)):
-                    found[node.id].append(None)
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                for alias in node.names:
-                    found[(alias.asname or alias.name).split(".")[0]].append(None)
-            elif isinstance(node, ast.ExceptHandler) and node.name:
-                found[node.name].append(None)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                found[node.name].append(None)
-        self._bindings_cache[id(scope)] = found
-        return found
+        return self.cache(
+            ("bindings", id(scope)),
+            lambda: {
+                name: [site.value for site in sites]
+                for name, sites in self.binding_sites(scope).items()
+            },
+        )
+
+    # -- flow-sensitive resolution ----------------------------------------
+    def reaching(self, use: ast.Name) -> list[ast.expr | None] | None:
+        """Values of the bindings of ``use.id`` that may reach this read (None items: bound
+        otherwise, or maybe unbound here); None when no enclosing scope binds the name.
+
+        In the scope of the read, the nearest binding that precedes it on every path wins,
+        plus the bindings on branches after it and, in a loop, those that come round
+        again. A name read from an enclosing scope may see any of its bindings.
+
+        Example: ``x = 1; x = f(); use(x)`` -> ``[<f()>]``.
+        """
+        return self.cache(("reach", id(use)), lambda: self._reaching(use))
+
+    def _reaching(self, use: ast.Name) -> list[ast.expr | None] | None:
+        scopes = self.enclosing_scopes(use)
+        if not scopes or scopes[-1] is not self.tree:
+            scopes.append(self.tree)
+        for index, scope in enumerate(scopes):
+            sites = self.binding_sites(scope).get(use.id)
+            if not sites:
+                continue
+            if index:
+                return [site.value for site in sites]
+            return [site.value if site else None for site in self._reaching_sites(use, sites)]
+        return None
+
+    def _reaching_sites(self, use: ast.AST, sites: list[Site]) -> list[Site | None]:
+        chain: list[ast.AST] = []
+        node: ast.AST | None = use
+        while node is not None and not isinstance(node, _FUNCTION_SCOPES):
+            chain.append(node)
+            node = self.parents.get(node)
+        on_path = {id(n): i for i, n in enumerate(chain)}
+        pos = (getattr(use, "lineno", 0), getattr(use, "col_offset", 0))
+        dominating: Site | None = None
+        before: list[Site] = []
+        after: list[Site] = []
+        for site in sites:
+            anchor = site.anchor
+            if anchor is None:
+                kind = "dom"
+            elif id(anchor) in on_path:
+                at = on_path[id(anchor)]
+                child = chain[at - 1] if at else anchor
+                grandchild = chain[at - 2] if at > 1 else child
+                kind = "dom" if _binds_before(anchor, child, grandchild) else "after"
+            elif self._precedes(anchor, chain):
+                kind = "dom"
+            else:
+                kind = "before" if site.pos < pos else "after"
+            if kind == "dom":
+                if dominating is None or site.pos >= dominating.pos:
+                    dominating = site
+            elif kind == "before":
+                before.append(site)
+            else:
+                after.append(site)
+        out: list[Site | None] = [dominating]
+        floor = dominating.pos if dominating is not None else (-1, -1)
+        out.extend(s for s in before if s.pos > floor)
+        loops = [n for n in chain if isinstance(n, (ast.For, ast.AsyncFor, ast.While, *COMPS))]
+        for site in after:
+            for loop in loops:
+                if site.anchor is not None and self._inside(site.anchor, loop):
+                    killed = (
+                        dominating is not None
+                        and dominating.anchor is not None
+                        and dominating.anchor is not loop
+                        and self._inside(dominating.anchor, loop)
+                    )
+                    if not killed:
+                        out.append(site)
+                    break
+        return out
+
+    def _inside(self, node: ast.AST, ancestor: ast.AST) -> bool:
+        parent = self.parents.get(node)
+        while parent is not None:
+            if parent is ancestor:
+                return True
+            parent = self.parents.get(parent)
+        return False
+
+    def _slots(self, parent: ast.AST) -> dict[int, tuple[str, int]]:
+        """id(child statement) -> (field, index) in ``parent``'s statement lists."""
+
+        def build() -> dict[int, tuple[str, int]]:
+            slots: dict[int, tuple[str, int]] = {}
+            for field in parent._fields:
+                value = getattr(parent, field, None)
+                if type(value) is list:
+                    for i, item in enumerate(value):
+                        slots[id(item)] = (field, i)
+            return slots
+
+        return self.cache(("slots", id(parent)), build)
+
+    def _precedes(self, anchor: ast.AST, chain: list[ast.AST]) -> bool:
+        """Is ``anchor`` a statement earlier in a block that holds one of ``chain``?"""
+        if not isinstance(anchor, ast.stmt):
+            return False
+        parent = self.parents.get(anchor)
+        if parent is None:
+            return False
+        slots = self._slots(parent)
+        mine = slots.get(id(anchor))
+        if mine is None:
+            return False
+        for node in chain:
+            if self.parents.get(node) is parent:
+                theirs = slots.get(id(node))
+                return theirs is not None and theirs[0] == mine[0] and theirs[1] > mine[1]
+        return False
 
     @cached_property
     def symtables(self) -> dict[tuple[str, int], symtable.SymbolTable]:
@@ -509,14 +671,62 @@ class Module:
         return result
 
     def name_uses(self, scope_node: ast.AST, name: str) -> list[ast.Name]:
-        """Loads of ``name`` inside ``scope_node`` (nested scopes included), in order."""
-        uses = [
-            n
-            for n in ast.walk(scope_node)
-            if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
-        ]
+        """Loads of ``name`` inside ``scope_node`` that refer to the same variable, in order.
+
+        Nested functions, lambdas, classes and comprehensions that bind ``name`` themselves
+        (a parameter, a local, a loop variable) are skipped, as Python scopes them.
+        """
+        uses: list[ast.Name] = []
+        stack: list[ast.AST] = [scope_node]
+        while stack:
+            node = stack.pop()
+            if node is not scope_node and self._shadows(node, name):
+                stack.extend(self._outer_parts(node))
+                continue
+            if isinstance(node, ast.Name):
+                if node.id == name and isinstance(node.ctx, ast.Load):
+                    uses.append(node)
+                continue
+            stack.extend(ast.iter_child_nodes(node))
         uses.sort(key=lambda n: (n.lineno, n.col_offset))
         return uses
+
+    def _shadows(self, node: ast.AST, name: str) -> bool:
+        """Does the nested scope ``node`` bind ``name`` locally?"""
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            if name not in self.bindings(node):
+                return False
+            declared = self.cache(
+                ("declared", id(node)),
+                lambda: {
+                    n
+                    for g in self.walk_scope(
+                        [node.body] if isinstance(node, ast.Lambda) else node.body
+                    )
+                    if isinstance(g, (ast.Global, ast.Nonlocal))
+                    for n in g.names
+                },
+            )
+            return name not in declared
+        if isinstance(node, COMPS):
+            return any(
+                isinstance(t, ast.Name) and t.id == name
+                for g in node.generators
+                for t in ast.walk(g.target)
+            )
+        return False
+
+    @staticmethod
+    def _outer_parts(node: ast.AST) -> list[ast.AST]:
+        """The parts of a scope-making node that run in the enclosing scope."""
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            args = node.args
+            return [*node.decorator_list, *args.defaults, *(d for d in args.kw_defaults if d)]
+        if isinstance(node, ast.Lambda):
+            return [*node.args.defaults, *(d for d in node.args.kw_defaults if d)]
+        if isinstance(node, COMPS):
+            return [node.generators[0].iter]
+        return []
 
     def enclosing_scopes(self, node: ast.AST) -> list[ScopeNode]:
         scopes: list[ScopeNode] = []
@@ -541,15 +751,14 @@ class Module:
         return None
 
     def resolve_value(self, name: ast.Name) -> ast.expr | None:
-        """The one value ``name`` is bound to where it is read, if it is bound exactly once.
+        """The one value ``name`` holds where it is read, if exactly one binding reaches it.
 
-        Searches the enclosing functions, then the module (class bodies are skipped,
-        as Python does). Bound twice, or bound by a loop or a parameter: None.
+        Bound by a loop, a parameter or an import, or by two assignments that both may
+        reach the read: None. See ``reaching``.
         """
-        for scope in [*self.enclosing_scopes(name), self.tree]:
-            values = self.bindings(scope).get(name.id)
-            if values:
-                return values[0] if len(values) == 1 else None
+        values = self.reaching(name)
+        if values and len(values) == 1:
+            return values[0]
         return None
 
     def mutations_of(self, name: str, scope: ScopeNode) -> list[ast.AST]:
@@ -557,31 +766,36 @@ class Module:
 
         ``name[k] = v``, ``del name[k]``, ``name.attr = v``, ``name.append(...)`` and kin.
         """
-        index = self._mutations_cache.get(id(scope))
-        if index is None:
-            index = defaultdict(list)
-            body: list[ast.AST] = (
-                [scope.body] if isinstance(scope, ast.Lambda) else list(scope.body)
-            )
-            for node in self.walk_scope(body):
-                if isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(
-                    node.ctx, (ast.Store, ast.Del)
-                ):
-                    if isinstance(node.value, ast.Name):
-                        index[node.value.id].append(node)
-                elif (
-                    isinstance(node, ast.Call)
-                    and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in MUTATORS
-                    and isinstance(node.func.value, ast.Name)
-                ):
-                    index[node.func.value.id].append(node)
-            self._mutations_cache[id(scope)] = index
-        return index.get(name, [])
+        return self.cache(("mutations", id(scope)), lambda: self._mutations(scope)).get(name, [])
 
-    @cached_property
-    def _mutations_cache(self) -> dict[int, dict[str, list[ast.AST]]]:
-        return {}
+    def _mutations(self, scope: ScopeNode) -> dict[str, list[ast.AST]]:
+        index: dict[str, list[ast.AST]] = defaultdict(list)
+        body: list[ast.AST] = [scope.body] if isinstance(scope, ast.Lambda) else list(scope.body)
+        for node in self.walk_scope(body):
+            if isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(
+                node.ctx, (ast.Store, ast.Del)
+            ):
+                if isinstance(node.value, ast.Name):
+                    index[node.value.id].append(node)
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in MUTATORS
+                and isinstance(node.func.value, ast.Name)
+            ):
+                index[node.func.value.id].append(node)
+        return index
+
+    def live_mutations(self, name: ast.Name, value: ast.expr) -> list[ast.AST]:
+        """Mutations of the object that the binding ``name = value`` made, where that
+        binding reaches them (a later rebinding starts a new object)."""
+        out: list[ast.AST] = []
+        for m in self.mutations_of(name.id, self.scope_of(value)):
+            base = m.func.value if isinstance(m, ast.Call) else m.value  # type: ignore[attr-defined]
+            reach = self.reaching(base) if isinstance(base, ast.Name) else None
+            if reach is None or any(v is value for v in reach):
+                out.append(m)
+        return out
 
     def attribute_index(self, owner: ast.AST) -> tuple[dict[str, list[ast.Attribute]], set[str]]:
         """Under ``owner`` (a class, or the module outside classes): stores to each dotted
@@ -619,3 +833,14 @@ class Module:
     def call_name(self, call: ast.Call) -> str | None:
         """``np.zeros`` for ``numpy.zeros`` style calls; qualified when imported."""
         return self.qualname(call.func) or dotted(call.func)
+
+
+def _binds_before(anchor: ast.AST, child: ast.AST, grandchild: ast.AST) -> bool:
+    """Does ``anchor`` bind its names before running ``child`` (one of its parts; the
+    ``grandchild`` below it tells a comprehension's first iterable from its filters)?"""
+    if isinstance(anchor, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.ExceptHandler)):
+        return any(child is stmt for stmt in anchor.body)
+    if isinstance(anchor, COMPS):
+        first = anchor.generators[0]
+        return not (child is first and grandchild is first.iter)
+    return False
