@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, ClassVar
 
 from ray_patterns import catalog
-from ray_patterns._findings import Finding
+from ray_patterns._findings import Finding, Fix
 
 if TYPE_CHECKING:
     from ray_patterns.lint.model import Module
@@ -91,3 +91,7 @@ class Rule:
     def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:
         """Yield ``(node, message)`` for each problem found in ``mod``."""
         raise NotImplementedError
+
+    def fix(self, mod: Module, node: ast.AST) -> Fix | None:
+        """The fix for the problem ``check`` reported at ``node``, if there is a sure one."""
+        return None

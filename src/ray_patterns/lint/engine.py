@@ -13,13 +13,15 @@ import re
 import tokenize
 import traceback
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 from ray_patterns.lint.config import LintConfig
 from ray_patterns.lint.core import PARSE_ERROR_CODE, PARSE_ERROR_NAME, Finding, Rule
+from ray_patterns.lint.edits import cell_fix, fix_of
 from ray_patterns.lint.model import Module
 from ray_patterns.lint.noqa import file_suppressions, line_suppressions, suppressed
-from ray_patterns.lint.notebook import NotebookError, notebook_source
+from ray_patterns.lint.notebook import NotebookError, notebook_parts
 
 # Every rule needs ``import ray`` / ``from ray import ...``: files without one are only
 # parsed (for syntax errors), which keeps big trees fast.
@@ -136,8 +138,11 @@ def lint_source(
                     sup = line_suppressions(lines[end_line - 1])
                 if suppressed(sup, rule.code, rule.name):
                     continue
+                fix = fix_of(rule, mod, node)
                 findings.append(
-                    Finding(path, line, col, end_line, end_col, rule.code, rule.name, message)
+                    Finding(
+                        path, line, col, end_line, end_col, rule.code, rule.name, message, fix=fix
+                    )
                 )
         except Exception:  # a bug in one rule must not lose the other rules' findings
             errors.append(f"{path}: rule {rule.code} crashed:\n{traceback.format_exc()}")
@@ -150,14 +155,20 @@ def lint_notebook(
 ) -> tuple[list[Finding], list[str]]:
     """Like ``lint_source`` for ``.ipynb`` text; findings carry the cell number."""
     try:
-        source, where = notebook_source(text)
+        parts = notebook_parts(text)
     except NotebookError as exc:
         failure = ParseFailure(str(exc))
         if PARSE_ERROR_CODE in config.enabled_codes():
             return [_parse_finding(path, failure)], []
         return [], []
+    source, where = parts.source, parts.where
     findings, errors = lint_source(source, path, config, rules)
     mapped: list[Finding] = []
+    if parts.broken and PARSE_ERROR_CODE in config.enabled_codes() - config.ignored_for(path):
+        # one finding per cell that is not Python; the other cells were linted
+        for cell, line, column, reason in parts.broken:
+            failure = ParseFailure(f"{reason} (cell {cell}, line {line})", line, column)
+            mapped.append(replace(_parse_finding(path, failure), cell=cell))
     for f in findings:
         cell, line = where[f.line - 1] if 0 < f.line <= len(where) else (None, f.line)
         end_cell, end_line = (
@@ -176,8 +187,10 @@ def lint_notebook(
                 f.name,
                 f.message,
                 cell,
+                fix=cell_fix(f.fix, where, cell),
             )
         )
+    mapped.sort()
     return mapped, errors
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from ray_patterns._findings import Fix
 from ray_patterns.lint.core import Rule
-from ray_patterns.lint.model import Module
+from ray_patterns.lint.edits import import_edit, node_text, replace
+from ray_patterns.lint.flow import is_ref, ref_list
+from ray_patterns.lint.model import COMPS, Module
 
 
 class BlockingGetInAsync(Rule):
@@ -65,6 +68,41 @@ class BlockingGetInAsync(Rule):
                 continue
             what = (mod.qualname(call.func) or "ray.get").rsplit(".", 1)[-1]
             yield call, self.message.format(fn=what)
+
+    def fix(self, mod: Module, node: ast.AST) -> Fix | None:
+        # ray.get(ref) -> await ref; ray.get(refs) -> await asyncio.gather(*refs). Same
+        # values and errors, without blocking the event loop. Only when the argument is
+        # certainly one ref or a list of refs, and not inside a comprehension (an await
+        # there would make a generator expression asynchronous).
+        assert isinstance(node, ast.Call)
+        if not mod.is_ray_call(node, "get") or len(node.args) != 1 or node.keywords:
+            return None
+        fn = mod.function_of(node)
+        parent = mod.parents.get(node)
+        walk: ast.AST | None = parent
+        while walk is not None and walk is not fn:
+            if isinstance(walk, COMPS):
+                return None
+            walk = mod.parents.get(walk)
+        arg = node.args[0]
+        edits = []
+        if is_ref(arg, mod, lenient=True):
+            text = f"await {node_text(mod, arg)}"
+        else:
+            found = ref_list(arg, mod, lenient=True)
+            if found is None or found.kind != "list":
+                return None
+            text = f"await asyncio.gather(*{node_text(mod, arg)})"
+            if mod.imports.get("asyncio") != "asyncio":
+                added = import_edit(mod, "asyncio")
+                if added is None:
+                    return None
+                edits.append(added)
+        bare = isinstance(parent, (ast.Assign, ast.AnnAssign, ast.Expr, ast.Return)) or (
+            isinstance(parent, ast.Call) and node in parent.args
+        )
+        edits.append(replace(node, text if bare else f"({text})"))
+        return Fix("await the ref instead of blocking in ray.get()", tuple(edits))
 
 
 def _ready(arg: ast.AST, fn: ast.AsyncFunctionDef, mod: Module) -> bool:

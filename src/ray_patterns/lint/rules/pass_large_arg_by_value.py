@@ -6,7 +6,16 @@ import ast
 from collections import defaultdict
 from collections.abc import Iterator
 
+from ray_patterns._findings import Fix
 from ray_patterns.lint.core import Rule
+from ray_patterns.lint.edits import (
+    fresh_name,
+    insert_before,
+    ray_name,
+    replace,
+    runs_after,
+    starts_own_line,
+)
 from ray_patterns.lint.flow import is_inside
 from ray_patterns.lint.model import Module
 from ray_patterns.lint.sizes import estimate_bytes, human_bytes
@@ -75,3 +84,69 @@ class PassLargeArgByValue(Rule):
             for call, size in calls:
                 why = f"by {len(calls)} calls"
                 yield call, self.message.format(name=name, size=human_bytes(size), why=why)
+
+    def fix(self, mod: Module, node: ast.AST) -> Fix | None:
+        # name_ref = ray.put(name) once, above the loop (or the first of the calls), and
+        # every .remote() there passes name_ref: Ray hands each task the stored value,
+        # as it did with the by-value copy. Safe when nothing changes the object in
+        # between (no rebinding: the rule saw one binding; no mutation in its scope).
+        assert isinstance(node, ast.Call)
+        big = [
+            arg
+            for arg in [*node.args, *(kw.value for kw in node.keywords)]
+            if isinstance(arg, ast.Name) and self._large(arg, mod)
+        ]
+        ray = ray_name(mod)
+        if not big or ray is None:
+            return None
+        name = big[0].id
+        scope = mod.scope_of(node)
+        value = mod.resolve_value(big[0])
+        if value is None or isinstance(scope, ast.Lambda):
+            return None
+        everywhere = [
+            n
+            for n in mod.walk_scope(scope.body)
+            if isinstance(n, ast.Name) and n.id == name and _is_submission_arg(n, mod)
+        ]
+        loops = mod.loops_around(node)
+        # one put for all the calls in the function if it can go above all of them,
+        # else one above this loop
+        tries = [everywhere]
+        if loops:
+            tries.append([n for n in everywhere if is_inside(n, loops[-1], mod)])
+        for uses in tries:
+            uses.sort(key=lambda n: (n.lineno, n.col_offset))
+            outer = mod.loops_around(uses[0])
+            anchor = mod.statement_of(outer[-1] if outer else uses[0])
+            if (
+                starts_own_line(mod, anchor)
+                and not (mod.scope_of(value) is scope and value.lineno >= anchor.lineno)
+                and all(runs_after(mod, anchor, u) for u in uses)
+            ):
+                break
+        else:
+            return None
+        ref = fresh_name(mod, f"{name}_ref")
+        edits = [insert_before(mod, anchor, f"{ref} = {ray}.put({name})")]
+        edits += [replace(u, ref) for u in uses]
+        mutated = mod.mutations_of(name, scope)
+        return Fix(
+            f"ray.put {name} once and pass the ref",
+            tuple(edits),
+            "unsafe" if mutated else "safe",
+        )
+
+    def _large(self, arg: ast.Name, mod: Module) -> bool:
+        value = mod.resolve_value(arg)
+        size = None if value is None else estimate_bytes(value, mod)
+        return size is not None and size >= self.settings["large_object_bytes"]
+
+
+def _is_submission_arg(name: ast.Name, mod: Module) -> bool:
+    parent = mod.parents.get(name)
+    if isinstance(parent, ast.keyword):
+        parent = mod.parents.get(parent)
+    elif not (isinstance(parent, ast.Call) and any(a is name for a in parent.args)):
+        return False
+    return parent is not None and mod.is_submission(parent)

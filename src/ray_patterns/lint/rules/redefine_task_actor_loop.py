@@ -5,7 +5,17 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from ray_patterns._findings import Edit, Fix
 from ray_patterns.lint.core import Rule
+from ray_patterns.lint.edits import (
+    delete_lines,
+    indent_of,
+    line_text,
+    names_in,
+    owns_lines,
+    reindent,
+    starts_own_line,
+)
 from ray_patterns.lint.flow import stored_in_loop
 from ray_patterns.lint.model import Module
 
@@ -72,3 +82,43 @@ class RedefineTaskActorLoop(Rule):
                 continue
             shown = call if mod.qualname(call.func) == "ray.remote" else call.func
             yield shown, self.message.format(what="remote function")
+
+    def fix(self, mod: Module, node: ast.AST) -> Fix | None:
+        # Hoist a decorated def/class out of its loops. Safe when nothing it reads (body,
+        # decorators, defaults, bases) is bound by the loops and its name is bound once:
+        # then every iteration's definition is the same, so one before the loops is too.
+        defn = mod.parents.get(node)
+        if not isinstance(defn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return None
+        loops = mod.loops_around(defn)
+        if not loops or not all(isinstance(lp, (ast.For, ast.While)) for lp in loops):
+            return None
+        inner, outer = loops[0], loops[-1]
+        assert isinstance(inner, (ast.For, ast.While)) and isinstance(outer, (ast.For, ast.While))
+        if defn not in inner.body or len(mod.bindings(mod.scope_of(defn)).get(defn.name, [])) != 1:
+            return None
+        bound = set().union(*(stored_in_loop(lp, mod) for lp in loops))
+        outside: list[ast.AST] = list(defn.decorator_list)
+        if isinstance(defn, ast.ClassDef):
+            outside += [*defn.bases, *defn.keywords]
+        else:
+            outside += [*defn.args.defaults, *(d for d in defn.args.kw_defaults if d)]
+        if bound & (set(mod.outside_names(defn)) | names_in(outside)):
+            return None
+        first = defn.decorator_list[0].lineno
+        if not owns_lines(mod, first, defn) or not starts_own_line(mod, outer):
+            return None
+        text = reindent(mod, first, defn, indent_of(mod, first), indent_of(mod, outer.lineno))
+        if text is None:
+            return None
+        last = defn.end_lineno or defn.lineno
+        if first - 1 > inner.lineno and not line_text(mod, first - 1).strip():
+            first -= 1  # the blank line above it goes too
+        removed = (
+            delete_lines(first, last)
+            if len(inner.body) > 1
+            else Edit(first, 0, last + 1, 0, f"{indent_of(mod, first)}pass\n")
+        )
+        above = "\n" if line_text(mod, outer.lineno - 1).strip() else ""
+        hoisted = Edit(outer.lineno, 0, outer.lineno, 0, above + text + "\n")
+        return Fix(f"define {defn.name} once, before the loop", (hoisted, removed))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from ray_patterns._findings import Edit, Fix
 from ray_patterns.lint.core import Rule
+from ray_patterns.lint.edits import node_text, replace
 from ray_patterns.lint.model import Module
 
 
@@ -76,3 +78,58 @@ class ReturnRayPut(Rule):
                 if mod.is_ray_call(bound[0], "put"):
                     return [bound[0]]
         return []
+
+    def fix(self, mod: Module, node: ast.AST) -> Fix | None:
+        # ray.put(v) -> v in the return. Callers then need one ray.get less, so the fix
+        # also turns this file's ray.get(ray.get(task.remote(...))) into one ray.get. It is
+        # safe only when those are all the task's uses and this is its only return value.
+        assert isinstance(node, ast.Call)
+        if len(node.args) != 1 or node.keywords:
+            return None
+        fn = mod.function_of(node)
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return None
+        value = mod.parents.get(node)
+        if isinstance(value, ast.Assign):  # ref = ray.put(v); return ref
+            [target] = value.targets
+            if not isinstance(target, ast.Name) or len(mod.name_uses(fn, target.id)) != 1:
+                return None
+        edits = [replace(node, node_text(mod, node.args[0]))]
+        returns = [r for r in mod.walk_scope(fn.body) if isinstance(r, ast.Return) and r.value]
+        callers = _double_gets(fn, mod) if len(returns) == 1 else None
+        direct = isinstance(value, (ast.Return, ast.Assign))
+        if callers and direct:
+            return Fix("return the value itself (and ray.get it once)", (*edits, *callers))
+        title = "return the value itself (its callers must ray.get once less)"
+        return Fix(title, tuple(edits), "unsafe")
+
+
+def _double_gets(fn: ast.FunctionDef | ast.AsyncFunctionDef, mod: Module) -> list[Edit] | None:
+    """Edits ``ray.get(ray.get(fn.remote(...)))`` -> ``ray.get(fn.remote(...))`` for every
+    use of the decorated task ``fn`` in the file; None if any use is something else."""
+    if not any(mod.is_remote_decorator(d) for d in fn.decorator_list):
+        return None
+    if mod.remote_by_name.get(fn.name) is None or mod.scope_of(fn) is not mod.tree:
+        return None
+    edits: list[Edit] = []
+    for use in mod.of_type(ast.Name):
+        if use.id != fn.name or not isinstance(use.ctx, ast.Load):
+            continue
+        sub: ast.AST = mod.parents.get(use)  # type: ignore[assignment]
+        if isinstance(sub, ast.Attribute) and sub.attr == "options":
+            sub = mod.parents.get(mod.parents.get(sub))  # type: ignore[arg-type,assignment]
+        call = mod.parents.get(sub)
+        if not (isinstance(sub, ast.Attribute) and sub.attr == "remote"):
+            return None
+        inner = mod.parents.get(call) if isinstance(call, ast.Call) else None
+        outer = mod.parents.get(inner) if inner is not None else None
+        if not (
+            mod.is_ray_call(inner, "get")
+            and mod.is_ray_call(outer, "get")
+            and len(inner.args) == 1  # type: ignore[union-attr]
+            and len(outer.args) == 1  # type: ignore[union-attr]
+            and not outer.keywords  # type: ignore[union-attr]
+        ):
+            return None
+        edits.append(replace(outer, node_text(mod, inner)))  # type: ignore[arg-type]
+    return edits or None

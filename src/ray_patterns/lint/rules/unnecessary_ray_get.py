@@ -5,7 +5,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from ray_patterns._findings import Fix
 from ray_patterns.lint.core import Rule
+from ray_patterns.lint.edits import node_text, replace
 from ray_patterns.lint.flow import is_ref
 from ray_patterns.lint.model import Module
 
@@ -66,6 +68,13 @@ class UnnecessaryRayGet(Rule):
                 uses = mod.name_uses(scope, name)
                 if uses and all(_is_direct_arg(u, mod.parents.get(u), mod) for u in uses):
                     yield call, self.message
+
+    def fix(self, mod: Module, node: ast.AST) -> Fix | None:
+        # ray.get(ref) -> ref. Safe: every use is a top-level argument of .remote(), and
+        # Ray resolves top-level ObjectRef arguments to their values before the task runs.
+        assert isinstance(node, ast.Call)
+        edit = replace(node, node_text(mod, node.args[0]))
+        return Fix("pass the ObjectRef itself instead of its ray.get() value", (edit,))
 
 
 def _is_direct_arg(node: ast.AST, parent: ast.AST | None, mod: Module) -> bool:
