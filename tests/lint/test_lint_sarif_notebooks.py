@@ -79,3 +79,34 @@ def test_broken_notebook_is_one_finding(tmp_path: Path, run_lint) -> None:
     assert lines[0].startswith("bad.ipynb:1:1: RAY001 cannot parse: not valid notebook JSON")
     assert lines[1].startswith("syntax.ipynb:cell 2:1:")
     assert "RAY001 cannot parse:" in lines[1]
+
+
+def test_notebook_cells_parse_one_by_one() -> None:
+    """A broken cell is one RAY001 and the other cells are still linted; magics that run
+    Python (%%time, %%capture, %time stmt) are stripped and the Python behind them linted."""
+    from ray_patterns.lint.config import LintConfig
+    from ray_patterns.lint.engine import lint_notebook
+
+    nb = _notebook(
+        [
+            ("code", "import ray\nrefs = [f.remote(i) for i in range(3)]\n"),
+            ("code", "!pip install \\\n  ray\n"),  # continued shell line: not Python
+            ("code", "%%bash\necho hi\n"),  # a bash cell: blanked, no finding
+            ("code", "%%time\nfor i in range(3):\n    ray.get(f.remote(i))\n"),
+            ("code", "%%capture out\nfor i in range(3):\n    ray.get(f.remote(i))\n"),
+            ("code", "for i in range(3):\n    %time x = ray.get(f.remote(i))\n"),
+            ("code", "def broken(:\n"),
+            ("code", "%timeit -n 3 [ray.get(f.remote(i)) for i in range(3)]\n"),
+        ]
+    )
+    findings, errors = lint_notebook(nb, "nb.ipynb", LintConfig())
+    assert errors == []
+    got = [(f.cell, f.line, f.column, f.code) for f in findings]
+    assert got == [
+        (2, 2, 2, "RAY001"),
+        (4, 3, 5, "RAY105"),
+        (5, 3, 5, "RAY105"),
+        (6, 2, 15, "RAY105"),
+        (7, 1, 12, "RAY001"),
+        (8, 1, 15, "RAY105"),
+    ], got

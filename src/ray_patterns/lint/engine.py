@@ -190,7 +190,7 @@ def lint_notebook(
                 fix=cell_fix(f.fix, where, cell),
             )
         )
-    mapped.sort()
+    mapped.sort(key=lambda f: (f.cell or 0, f.line, f.column, f.code))
     return mapped, errors
 
 

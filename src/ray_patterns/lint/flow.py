@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from ray_patterns.lint.model import COMPS, Module, ScopeNode, dotted
+from ray_patterns.lint.model import COMPS, Module, dotted
 from ray_patterns.lint.sizes import iteration_count
 
 
@@ -124,17 +124,25 @@ def ref_list(expr: ast.AST, mod: Module, lenient: bool = False) -> RefList | Non
         return None if value is None else _direct_list(value, mod, lenient)
     if not isinstance(expr, ast.Name):
         return None
-    scope: ScopeNode | None = None
-    values = None
-    for candidate in [*mod.enclosing_scopes(expr), mod.tree]:
-        found = mod.bindings(candidate).get(expr.id)
-        if found:
-            scope, values = candidate, found
-            break
-    if scope is None or not values or len(values) != 1 or values[0] is None:
+    values = mod.reaching(expr)
+    if not values or any(v is None for v in values):
         return None
-    value = values[0]
-    mutations = mod.mutations_of(expr.id, scope)
+    found = [_bound_list(expr, v, mod, lenient) for v in values]  # type: ignore[arg-type]
+    if any(f is None for f in found):
+        return None
+    first = found[0]
+    assert first is not None
+    if len(found) == 1 or all(f is not None and f.kind == first.kind for f in found):
+        # every reaching binding (one per branch) is a list of refs
+        subs = [c for f in found if f is not None for c in f.submissions]
+        loop = first.loop if len(found) == 1 else None
+        return RefList(subs, loop, first.kind)
+    return None
+
+
+def _bound_list(name: ast.Name, value: ast.expr, mod: Module, lenient: bool) -> RefList | None:
+    """The refs the binding ``name = value`` holds where ``name`` is read."""
+    mutations = mod.live_mutations(name, value)
     direct = _direct_list(value, mod, lenient)
     if direct is not None:
         return direct if not mutations else None
@@ -201,10 +209,10 @@ def is_inside(node: ast.AST, ancestor: ast.AST, mod: Module) -> bool:
 
 def stored_in_loop(loop: ast.AST, mod: Module) -> set[str]:
     """Names (re)bound by each iteration of ``loop``: its targets and assignments."""
-    cache: dict[int, set[str]] = mod.__dict__.setdefault("_stored_in_loop", {})
-    cached = cache.get(id(loop))
-    if cached is not None:
-        return cached
+    return mod.cache(("stored_in_loop", id(loop)), lambda: _stored_in_loop(loop, mod))
+
+
+def _stored_in_loop(loop: ast.AST, mod: Module) -> set[str]:
     names: set[str] = set()
     parts: list[ast.AST]
     if isinstance(loop, (ast.For, ast.AsyncFor)):
@@ -218,5 +226,4 @@ def stored_in_loop(loop: ast.AST, mod: Module) -> set[str]:
     for node in mod.walk_scope(parts):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.add(node.id)
-    cache[id(loop)] = names
     return names
