@@ -13,7 +13,8 @@ from pathlib import Path
 import click
 
 from ray_patterns.lint.config import ConfigError, find_pyproject, load_config, resolve_selectors
-from ray_patterns.lint.core import rule_url
+from ray_patterns.lint.core import Finding, rule_url
+from ray_patterns.lint.fix import fix_paths, show, summary
 from ray_patterns.lint.output import FORMATS, render, statistics
 from ray_patterns.lint.rules import all_rules
 from ray_patterns.lint.runner import lint_paths
@@ -22,6 +23,10 @@ from ray_patterns.lint.runner import lint_paths
 def _fail(message: str) -> None:
     click.echo(f"ray-patterns lint: error: {message}", err=True)
     sys.exit(2)
+
+
+def _fix_line(f: Finding) -> str:
+    return "" if f.fix is None else f"    fix ({f.fix.applicability}): {f.fix.title}\n"
 
 
 @click.command()
@@ -57,6 +62,17 @@ def _fail(message: str) -> None:
     default=None,
     help="Processes to use (default: every core).",
 )
+@click.option("--fix", "apply_fixes", is_flag=True, help="Apply the safe fixes to the files.")
+@click.option(
+    "--unsafe-fixes", is_flag=True, help="With --fix or --diff: apply the unsafe fixes too."
+)
+@click.option(
+    "--diff",
+    "show_diff",
+    is_flag=True,
+    help="Print what the fixes would change as a unified diff; exit 1 if anything would.",
+)
+@click.option("--show-fixes", is_flag=True, help="List the fixes applied (or each finding's fix).")
 def lint(
     paths: tuple[Path, ...],
     select: tuple[str, ...],
@@ -67,6 +83,10 @@ def lint(
     exit_zero: bool,
     config_path: Path | None,
     jobs: int | None,
+    apply_fixes: bool,
+    unsafe_fixes: bool,
+    show_diff: bool,
+    show_fixes: bool,
 ) -> None:
     """Find Ray design-pattern anti-patterns in PATHS (default: the current folder)."""
     try:
@@ -81,12 +101,29 @@ def lint(
     except ConfigError as exc:
         _fail(str(exc))
         return
+    if show_diff or apply_fixes:
+        outcomes = fix_paths(
+            list(paths) or [Path(".")], config, unsafe=unsafe_fixes, write=not show_diff
+        )
+        for outcome in outcomes:
+            if outcome.error is not None:
+                click.echo(f"ray-patterns lint: error: {outcome.error}", err=True)
+        if show_diff:
+            click.echo("".join(o.diff() for o in outcomes if o.error is None), nl=False)
+            pending = [f for o in outcomes for f in o.applied]
+            click.echo(summary(outcomes, pending, wrote=False), err=True)
+            if show_fixes:
+                click.echo(show(outcomes), nl=False, err=True)
+            sys.exit(2 if any(o.error for o in outcomes) else 1 if pending else 0)
     try:
         result = lint_paths(list(paths) or [Path(".")], config, jobs)
     except (OSError, RuntimeError) as exc:
         _fail(f"internal error: {exc!r}")
         return
     text = statistics(result.findings) if stats else render(result.findings, fmt)
+    if show_fixes and not stats and fmt == "text":
+        # each finding, then the fix it has
+        text = "".join(render([f], fmt) + _fix_line(f) for f in result.findings)
     if output is not None:
         try:
             output.write_text(text, encoding="utf-8")
@@ -94,6 +131,12 @@ def lint(
             _fail(f"cannot write {output} ({exc.strerror}); choose another --output")
     else:
         click.echo(text, nl=False)
+    if apply_fixes:
+        click.echo(summary(outcomes, result.findings, wrote=True), err=True)
+        if show_fixes:
+            click.echo(show(outcomes), nl=False, err=True)
+        if any(o.error for o in outcomes):
+            sys.exit(2)
     for error in result.errors:
         click.echo(f"ray-patterns lint: internal error: {error}", err=True)
     if result.errors:

@@ -27,11 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ray_patterns._findings import Edit, Finding, Fix
+from ray_patterns._findings import Finding, Fix
 from ray_patterns.lint.config import LintConfig
 from ray_patterns.lint.core import Rule
 from ray_patterns.lint.edits import source_lines
 from ray_patterns.lint.engine import ParseFailure, decode, lint_notebook, lint_source
+from ray_patterns.lint.files import discover
 from ray_patterns.lint.notebook import NotebookError, notebook_source
 
 MAX_PASSES = 10
@@ -216,7 +217,7 @@ def fix_notebook(
     outcome = Outcome(path, text, text)
     try:
         data = json.loads(text)
-        source, _ = notebook_source(text)
+        notebook_source(text)  # the lint's own checks of the notebook's shape
     except (json.JSONDecodeError, NotebookError):
         return outcome
     cells = [c for c in data["cells"] if isinstance(c, dict) and c.get("cell_type") == "code"]
@@ -255,7 +256,6 @@ def fix_notebook(
             return outcome
         outcome.applied.extend(done_now)
         current = new_text
-    del source
     outcome.fixed = current
     return outcome
 
@@ -297,5 +297,36 @@ def fix_file(
     return outcome
 
 
-def edit_as_dict(edit: Edit) -> dict[str, Any]:
-    return dict(edit.__dict__)
+def fix_paths(
+    paths: Sequence[Path], config: LintConfig, *, unsafe: bool = False, write: bool = True
+) -> list[Outcome]:
+    """``fix_file`` on every file the lint would read under ``paths``."""
+    rules = config.make_rules()
+    return [
+        fix_file(Path(p), config, unsafe=unsafe, write=write, rules=rules)
+        for p in discover(paths, config.exclude, config.root)
+    ]
+
+
+def summary(outcomes: Sequence[Outcome], remaining: Sequence[Finding], *, wrote: bool) -> str:
+    """``Fixed 3 findings in 2 files (1 remaining; 1 more fix with --unsafe-fixes).``"""
+    fixed = sum(len(o.applied) for o in outcomes if o.error is None)
+    files = sum(1 for o in outcomes if o.changed and o.error is None)
+    verb = "Fixed" if wrote else "Would fix"
+    text = f"{verb} {fixed} finding{'s' * (fixed != 1)} in {files} file{'s' * (files != 1)}"
+    hidden = sum(1 for f in remaining if f.fix is not None and f.fix.applicability != "safe")
+    extra = [f"{len(remaining)} remaining"] if wrote else []
+    if hidden:
+        extra.append(f"{hidden} more fix{'es' * (hidden != 1)} with --unsafe-fixes")
+    return text + (f" ({'; '.join(extra)})" if extra else "") + "."
+
+
+def show(outcomes: Sequence[Outcome]) -> str:
+    """One line per fix applied: ``path:line:col: CODE title``."""
+    lines = []
+    for o in outcomes:
+        if o.error is None:
+            for f in o.applied:
+                where = f"{f.path}:cell {f.cell}" if f.cell is not None else f.path
+                lines.append(f"{where}:{f.line}:{f.column}: {f.code} {f.fix_title}\n")
+    return "".join(lines)

@@ -32,9 +32,40 @@ def location(f: Finding) -> str:
     return f"{f.path}:{f.line}:{f.column}"
 
 
+def fix_mark(f: Finding) -> str:
+    """`` [*]``: a safe fix (``--fix``); `` [~]``: an unsafe one (``--unsafe-fixes``)."""
+    if f.fix is None:
+        return ""
+    return " [*]" if f.fix.applicability == "safe" else " [~]"
+
+
+def sarif_fix(f: Finding) -> dict[str, object]:
+    """A SARIF ``fix`` for the finding's fix (columns 1-based, as in regions)."""
+    assert f.fix is not None
+    replacements = [
+        {
+            "deletedRegion": {
+                "startLine": e.line,
+                "startColumn": e.column + 1,
+                "endLine": e.end_line,
+                "endColumn": e.end_column + 1,
+            },
+            "insertedContent": {"text": e.text},
+        }
+        for e in f.fix.edits
+    ]
+    return {
+        "description": {"text": f.fix.title},
+        "artifactChanges": [
+            {"artifactLocation": {"uri": _uri(f.path)}, "replacements": replacements}
+        ],
+        "properties": {"applicability": f.fix.applicability},
+    }
+
+
 def render(findings: Sequence[Finding], fmt: str) -> str:
     if fmt == "text":
-        return "".join(f"{location(f)}: {f.code} {f.message}\n" for f in findings)
+        return "".join(f"{location(f)}: {f.code}{fix_mark(f)} {f.message}\n" for f in findings)
     if fmt == "json":
         return json.dumps([f.as_dict() for f in findings], indent=2) + "\n"
     if fmt == "sarif":
@@ -120,6 +151,8 @@ def sarif(findings: Sequence[Finding]) -> dict[str, object]:
         }
         if f.cell is not None:
             result["properties"] = {"cell": f.cell}
+        if f.fix is not None:
+            result["fixes"] = [sarif_fix(f)]
         results.append(result)
     return {
         "$schema": SARIF_SCHEMA,

@@ -124,12 +124,14 @@ def _double_gets(fn: ast.FunctionDef | ast.AsyncFunctionDef, mod: Module) -> lis
         inner = mod.parents.get(call) if isinstance(call, ast.Call) else None
         outer = mod.parents.get(inner) if inner is not None else None
         if not (
-            mod.is_ray_call(inner, "get")
+            isinstance(inner, ast.Call)
+            and isinstance(outer, ast.Call)
+            and mod.is_ray_call(inner, "get")
             and mod.is_ray_call(outer, "get")
-            and len(inner.args) == 1  # type: ignore[union-attr]
-            and len(outer.args) == 1  # type: ignore[union-attr]
-            and not outer.keywords  # type: ignore[union-attr]
+            and len(inner.args) == 1
+            and len(outer.args) == 1
+            and not outer.keywords
         ):
             return None
-        edits.append(replace(outer, node_text(mod, inner)))  # type: ignore[arg-type]
+        edits.append(replace(outer, node_text(mod, inner)))
     return edits or None
