@@ -1,7 +1,10 @@
 """Static size estimates: is this iterable large, is this object big?
 
-Only literal facts count (``range(100_000)``, ``np.zeros((1000, 1000))``, a module
-constant ``N = 10**6``); anything else is "unknown" and rules stay silent on it.
+Only facts the file states count: literals, module constants and simple arithmetic
+(``range(100_000)``, ``np.zeros((N, 384), dtype=np.float32)``, ``N = 10**6``), values
+built by known constructors (numpy, torch, ``bytes``, ``"x" * n``, comprehensions and
+frames of those), and what a function defined in the same file returns. Anything else
+is "unknown" and rules stay silent on it.
 
 Example::
 
@@ -13,7 +16,8 @@ from __future__ import annotations
 import ast
 import math
 
-from ray_patterns.lint.model import Module
+from ray_patterns._units import human_bytes
+from ray_patterns.lint.model import FunctionNode, Module
 
 # Loaders whose result is large as a rule (models, frames, arrays read from disk):
 # the size is unknown but capturing or re-sending them is what the handbook warns about.
@@ -42,6 +46,29 @@ LOADER_SUFFIXES = (".from_pretrained",)
 LARGE_UNKNOWN = 1 << 62
 
 _ARRAY_MODULES = {"numpy": 8, "torch": 4, "cupy": 8, "jax.numpy": 4}
+_DTYPE_BYTES = {
+    "bool": 1,
+    "bool_": 1,
+    "int8": 1,
+    "uint8": 1,
+    "int16": 2,
+    "uint16": 2,
+    "float16": 2,
+    "half": 2,
+    "bfloat16": 2,
+    "int32": 4,
+    "uint32": 4,
+    "float32": 4,
+    "float": 4,
+    "int": 8,
+    "int64": 8,
+    "uint64": 8,
+    "float64": 8,
+    "double": 8,
+    "long": 8,
+    "complex64": 8,
+    "complex128": 16,
+}
 _SHAPE_FUNCS = {"zeros", "ones", "empty", "full", "rand", "randn", "random", "standard_normal"}
 _MAX = 10**18
 
@@ -166,9 +193,16 @@ def estimate_bytes(expr: ast.AST, mod: Module, depth: int = 0) -> int | None:
                 if unit is not None:
                     return unit * n
         return None
-    if isinstance(expr, (ast.ListComp, ast.SetComp, ast.DictComp)) and len(expr.generators) == 1:
-        n = iteration_count(expr.generators[0].iter, mod)
-        return None if n is None else 8 * n
+    if isinstance(expr, (ast.ListComp, ast.SetComp, ast.DictComp)):
+        n = 1
+        for gen in expr.generators:
+            count = None if gen.ifs else iteration_count(gen.iter, mod)
+            if count is None:
+                return None
+            n *= count
+        elt = expr.value if isinstance(expr, ast.DictComp) else expr.elt
+        unit = estimate_bytes(elt, mod, depth + 1) or 0
+        return n * (8 + unit)
     if isinstance(expr, ast.Call):
         name = mod.call_name(expr) or ""
         if name in LOADERS or name.endswith(LOADER_SUFFIXES):
@@ -177,7 +211,7 @@ def estimate_bytes(expr: ast.AST, mod: Module, depth: int = 0) -> int | None:
         if module.endswith(".random"):
             module = module[: -len(".random")]
         if module in _ARRAY_MODULES:
-            unit = _ARRAY_MODULES[module]
+            unit = _item_bytes(expr, _ARRAY_MODULES[module])
             if func in _SHAPE_FUNCS | {"full_like", "zeros_like"}:
                 sizes = [_shape_elements(a, mod) for a in expr.args]
                 for kw in expr.keywords:
@@ -206,6 +240,12 @@ def estimate_bytes(expr: ast.AST, mod: Module, depth: int = 0) -> int | None:
             return None if n is None else 8 * n
         if name.startswith("pandas.") and expr.args:
             return estimate_bytes(expr.args[0], mod, depth + 1)
+        if isinstance(expr.func, ast.Name):
+            # a function of this file: what it returns
+            defs = mod.defs_by_name.get(expr.func.id, [])
+            if len(defs) == 1 and not isinstance(defs[0], ast.ClassDef):
+                if not any(mod.is_remote_decorator(d) for d in defs[0].decorator_list):
+                    return returned_bytes(defs[0], mod, depth)
     if isinstance(expr, ast.Name):
         value = mod.resolve_value(expr)
         if value is not None:
@@ -213,13 +253,40 @@ def estimate_bytes(expr: ast.AST, mod: Module, depth: int = 0) -> int | None:
     return None
 
 
-def human_bytes(size: int) -> str:
-    """``8_000_000`` -> ``'8.0 MB'``."""
-    if size >= LARGE_UNKNOWN:
-        return "large"
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"
+def size_text(size: int) -> str:
+    """``human_bytes`` for an estimate; ``"large"`` for loaded data of unknown size."""
+    return "large" if size >= LARGE_UNKNOWN else human_bytes(size)
+
+
+def _item_bytes(call: ast.Call, default: int) -> int:
+    """The element size from a ``dtype=`` keyword (``np.float32``, ``"uint8"``)."""
+    for kw in call.keywords:
+        if kw.arg != "dtype":
+            continue
+        value = kw.value
+        name = value.value if isinstance(value, ast.Constant) else None
+        if isinstance(value, ast.Attribute):
+            name = value.attr
+        elif isinstance(value, ast.Name):
+            name = value.id
+        if isinstance(name, str) and name in _DTYPE_BYTES:
+            return _DTYPE_BYTES[name]
+    return default
+
+
+def returned_bytes(fn: FunctionNode, mod: Module, depth: int = 0) -> int | None:
+    """The smallest size among what ``fn`` returns, when every ``return`` is estimable."""
+
+    def compute() -> int | None:
+        returns = [n for n in mod.walk_scope(fn.body) if isinstance(n, ast.Return)]
+        if not returns or depth > 3:
+            return None
+        sizes = []
+        for ret in returns:
+            size = estimate_bytes(ret.value, mod, depth + 4) if ret.value is not None else None
+            if size is None:
+                return None
+            sizes.append(size)
+        return min(sizes)
+
+    return mod.cache(("returned_bytes", id(fn)), compute)

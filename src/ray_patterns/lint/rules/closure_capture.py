@@ -5,9 +5,10 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from ray_patterns._units import LARGE_OBJECT_BYTES
 from ray_patterns.lint.core import Rule
 from ray_patterns.lint.model import Module
-from ray_patterns.lint.sizes import LARGE_UNKNOWN, estimate_bytes, human_bytes
+from ray_patterns.lint.sizes import LARGE_UNKNOWN, estimate_bytes, size_text
 
 
 class ClosureCapture(Rule):
@@ -53,7 +54,7 @@ class ClosureCapture(Rule):
         "remote code captures {name!r} ({size}) from the enclosing scope and ships it "
         "with its definition; ray.put() it and pass the ref, or build it inside"
     )
-    defaults = {"large_object_bytes": 1_000_000}
+    defaults = {"large_object_bytes": LARGE_OBJECT_BYTES}
 
     def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:
         for remote in mod.remote_defs:
@@ -69,7 +70,7 @@ class ClosureCapture(Rule):
                     continue
                 uses = [u for u in mod.name_uses(remote.node, name) if not _is_decorator(u, mod)]
                 if uses:
-                    shown = "loaded data" if size >= LARGE_UNKNOWN else f"~{human_bytes(size)}"
+                    shown = "loaded data" if size >= LARGE_UNKNOWN else f"~{size_text(size)}"
                     yield uses[0], self.message.format(name=name, size=shown)
 
 

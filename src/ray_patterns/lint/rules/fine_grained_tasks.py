@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from ray_patterns._units import MANY_ITEMS
 from ray_patterns.lint.core import Rule
 from ray_patterns.lint.flow import loop_count
 from ray_patterns.lint.model import Module
@@ -55,7 +56,7 @@ class FineGrainedTasks(Rule):
         "the task {task!r} does trivial work and is launched once per item of {count:,} items; "
         "batch the items so that each task does more work"
     )
-    defaults = {"large_iterable": 1000, "trivial_body_nodes": 12}
+    defaults = {"large_iterable": MANY_ITEMS, "trivial_body_nodes": 12}
 
     def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:
         for call in mod.calls:

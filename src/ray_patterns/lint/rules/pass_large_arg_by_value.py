@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from ray_patterns._findings import Fix
+from ray_patterns._units import LARGE_OBJECT_BYTES
 from ray_patterns.lint.core import Rule
 from ray_patterns.lint.edits import (
     fresh_name,
@@ -18,7 +19,7 @@ from ray_patterns.lint.edits import (
 )
 from ray_patterns.lint.flow import is_inside
 from ray_patterns.lint.model import Module
-from ray_patterns.lint.sizes import estimate_bytes, human_bytes
+from ray_patterns.lint.sizes import estimate_bytes, size_text
 
 
 class PassLargeArgByValue(Rule):
@@ -53,7 +54,7 @@ class PassLargeArgByValue(Rule):
         "{name!r} (~{size}) is passed by value to .remote() {why}, so it is stored again "
         "each time; ray.put() it once and pass the ref"
     )
-    defaults = {"large_object_bytes": 1_000_000}
+    defaults = {"large_object_bytes": LARGE_OBJECT_BYTES}
 
     def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:
         # (scope, name) -> calls passing it, to find repeats outside loops
@@ -73,7 +74,7 @@ class PassLargeArgByValue(Rule):
                 loops = mod.loops_around(call)
                 if loops and not any(is_inside(value, loop, mod) for loop in loops):
                     message = self.message.format(
-                        name=arg.id, size=human_bytes(size), why="in a loop"
+                        name=arg.id, size=size_text(size), why="in a loop"
                     )
                     yield call, message
                     break
@@ -83,7 +84,7 @@ class PassLargeArgByValue(Rule):
                 continue
             for call, size in calls:
                 why = f"by {len(calls)} calls"
-                yield call, self.message.format(name=name, size=human_bytes(size), why=why)
+                yield call, self.message.format(name=name, size=size_text(size), why=why)
 
     def fix(self, mod: Module, node: ast.AST) -> Fix | None:
         # name_ref = ray.put(name) once, above the loop (or the first of the calls), and

@@ -5,10 +5,11 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from ray_patterns._units import LARGE_OBJECT_BYTES, MANY_ITEMS
 from ray_patterns.lint.core import Rule
 from ray_patterns.lint.flow import loop_count, ref_list
 from ray_patterns.lint.model import Module
-from ray_patterns.lint.sizes import estimate_bytes, human_bytes
+from ray_patterns.lint.sizes import estimate_bytes, size_text
 
 
 class TooManyResults(Rule):
@@ -45,7 +46,7 @@ class TooManyResults(Rule):
         "ray.get() on {count} refs of objects of ~{size} each needs all of them in memory at "
         "once; fetch and process them in batches"
     )
-    defaults = {"large_iterable": 1000, "large_object_bytes": 1_000_000}
+    defaults = {"large_iterable": MANY_ITEMS, "large_object_bytes": LARGE_OBJECT_BYTES}
 
     def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:
         for call in mod.calls:
@@ -61,7 +62,7 @@ class TooManyResults(Rule):
             if size is None or size < self.settings["large_object_bytes"]:
                 continue
             shown = "unbounded" if count >= 10**18 else f"{count:,}"
-            yield call, self.message.format(count=shown, size=human_bytes(size))
+            yield call, self.message.format(count=shown, size=size_text(size))
 
 
 def _smallest_return(subs: list[ast.Call], mod: Module) -> int | None:

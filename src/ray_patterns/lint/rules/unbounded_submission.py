@@ -5,10 +5,11 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from ray_patterns._units import LARGE_OBJECT_BYTES, MANY_ITEMS
 from ray_patterns.lint.core import Rule
 from ray_patterns.lint.flow import is_inside, loop_count
 from ray_patterns.lint.model import COMPS, Module
-from ray_patterns.lint.sizes import estimate_bytes, human_bytes
+from ray_patterns.lint.sizes import estimate_bytes, size_text
 
 _ENDLESS = 10**18
 
@@ -53,7 +54,7 @@ class UnboundedSubmission(Rule):
         "{count} submissions with ~{size} arguments and no ray.wait() keep every task in flight "
         "at once; bound the number in flight with ray.wait()"
     )
-    defaults = {"large_iterable": 1000, "large_object_bytes": 1_000_000}
+    defaults = {"large_iterable": MANY_ITEMS, "large_object_bytes": LARGE_OBJECT_BYTES}
 
     def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:
         for call in mod.calls:
@@ -72,7 +73,7 @@ class UnboundedSubmission(Rule):
             if size is None:
                 continue
             shown = "unbounded" if count >= _ENDLESS else f"{count:,}"
-            yield call, self.message.format(count=shown, size=human_bytes(size))
+            yield call, self.message.format(count=shown, size=size_text(size))
 
     def _largest_fresh_arg(self, call: ast.Call, loop: ast.AST, mod: Module) -> int | None:
         best: int | None = None
