@@ -111,7 +111,7 @@ def lint(
         if show_diff:
             click.echo("".join(o.diff() for o in outcomes if o.error is None), nl=False)
             pending = [f for o in outcomes for f in o.applied]
-            click.echo(summary(outcomes, pending, wrote=False), err=True)
+            click.echo(summary(outcomes, wrote=False, unsafe=unsafe_fixes), err=True)
             if show_fixes:
                 click.echo(show(outcomes), nl=False, err=True)
             sys.exit(2 if any(o.error for o in outcomes) else 1 if pending else 0)
@@ -132,7 +132,7 @@ def lint(
     else:
         click.echo(text, nl=False)
     if apply_fixes:
-        click.echo(summary(outcomes, result.findings, wrote=True), err=True)
+        click.echo(summary(outcomes, wrote=True, unsafe=unsafe_fixes), err=True)
         if show_fixes:
             click.echo(show(outcomes), nl=False, err=True)
         if any(o.error for o in outcomes):

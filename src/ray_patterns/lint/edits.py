@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from collections.abc import Iterable
 
 from ray_patterns._findings import Edit, Fix
@@ -130,8 +131,9 @@ def delete_lines(first: int, last: int) -> Edit:
 
 
 def import_edit(mod: Module, module: str) -> Edit | None:
-    """``import module`` above the file's first top-level import (after any
-    ``from __future__`` imports), unless it is imported already."""
+    """``import module`` among the file's top-level imports (a standard-library module
+    above the first, after any ``from __future__``; others below the last), unless it is
+    imported already."""
     if mod.imports.get(module) == module:
         return None
     imports = [
@@ -139,10 +141,18 @@ def import_edit(mod: Module, module: str) -> Edit | None:
         for s in mod.tree.body
         if isinstance(s, ast.Import) or (isinstance(s, ast.ImportFrom) and s.module != "__future__")
     ]
-    if not imports or not starts_own_line(mod, imports[0]):
+    if not imports:
         return None
-    first = imports[0].lineno
-    return Edit(first, 0, first, 0, f"{indent_of(mod, first)}import {module}\n")
+    text = f"import {module}\n"
+    if module in sys.stdlib_module_names:
+        if not starts_own_line(mod, imports[0]):
+            return None
+        return Edit(imports[0].lineno, 0, imports[0].lineno, 0, text)
+    last = imports[-1]
+    if not starts_own_line(mod, last) or not owns_lines(mod, last.lineno, last):
+        return None
+    after = (last.end_lineno or last.lineno) + 1
+    return Edit(after, 0, after, 0, text)
 
 
 def fresh_name(mod: Module, base: str) -> str:

@@ -49,6 +49,8 @@ class Outcome:
     # why the fixes were not kept (they would break the file), or a rule crash
     error: str | None = None
     errors: list[str] = field(default_factory=list)
+    # the findings left after the last pass
+    remaining: list[Finding] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -158,7 +160,7 @@ def fix_source(
     current = source
     for _ in range(MAX_PASSES):
         findings, errors = lint_source(current, path, config, rules)
-        outcome.errors = errors
+        outcome.errors, outcome.remaining = errors, findings
         todo = _ordered(findings, unsafe)
         if not todo:
             break
@@ -229,7 +231,7 @@ def fix_notebook(
     current = text
     for _ in range(MAX_PASSES):
         findings, errors = lint_notebook(current, path, config, rules)
-        outcome.errors = errors
+        outcome.errors, outcome.remaining = errors, findings
         by_cell: dict[int, list[Finding]] = defaultdict(list)
         for f in _ordered(findings, unsafe):
             if f.cell in plain:
@@ -308,13 +310,14 @@ def fix_paths(
     ]
 
 
-def summary(outcomes: Sequence[Outcome], remaining: Sequence[Finding], *, wrote: bool) -> str:
+def summary(outcomes: Sequence[Outcome], *, wrote: bool, unsafe: bool) -> str:
     """``Fixed 3 findings in 2 files (1 remaining; 1 more fix with --unsafe-fixes).``"""
     fixed = sum(len(o.applied) for o in outcomes if o.error is None)
     files = sum(1 for o in outcomes if o.changed and o.error is None)
     verb = "Fixed" if wrote else "Would fix"
     text = f"{verb} {fixed} finding{'s' * (fixed != 1)} in {files} file{'s' * (files != 1)}"
-    hidden = sum(1 for f in remaining if f.fix is not None and f.fix.applicability != "safe")
+    remaining = [f for o in outcomes for f in o.remaining]
+    hidden = sum(1 for f in remaining if f.fix is not None and not applicable(f, unsafe))
     extra = [f"{len(remaining)} remaining"] if wrote else []
     if hidden:
         extra.append(f"{hidden} more fix{'es' * (hidden != 1)} with --unsafe-fixes")

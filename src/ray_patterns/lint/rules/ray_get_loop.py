@@ -5,7 +5,16 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from ray_patterns._findings import Edit, Fix
 from ray_patterns.lint.core import Rule
+from ray_patterns.lint.edits import (
+    indent_of,
+    node_text,
+    owns_lines,
+    ray_name,
+    replace,
+    starts_own_line,
+)
 from ray_patterns.lint.flow import stored_in_loop
 from ray_patterns.lint.model import COMPS, Module
 
@@ -96,6 +105,51 @@ class RayGetLoop(Rule):
             assert isinstance(value, ast.Call)
             subs.append(value)
         return subs
+
+    def fix(self, mod: Module, node: ast.AST) -> Fix | None:
+        # Submit every task in the loop and ray.get them all once after it. Unsafe: the
+        # tasks now run at the same time, so their side effects happen in another order.
+        # Only where nothing in the loop reads the value: [ray.get(f.remote(x)) for x in
+        # xs], or a loop whose only statement is results.append(ray.get(f.remote(x))).
+        assert isinstance(node, ast.Call)
+        ray = ray_name(mod)
+        loops = mod.loops_around(node)
+        if ray is None or len(node.args) != 1 or node.keywords or not loops:
+            return None
+        loop, arg = loops[0], node_text(mod, node.args[0])
+        title = "submit all the tasks first, then ray.get() them once"
+        if isinstance(loop, ast.ListComp) and loop.elt is node:
+            text = node_text(mod, loop)
+            at = text.index(node_text(mod, node))
+            inner = text[:at] + arg + text[at + len(node_text(mod, node)) :]
+            return Fix(title, (replace(loop, f"{ray}.get({inner})"),), "unsafe")
+        stmt = mod.statement_of(node)
+        append = mod.parents.get(node)
+        if not (
+            isinstance(loop, ast.For)
+            and len(loops) == 1
+            and loop.body == [stmt]
+            and not loop.orelse
+            and isinstance(append, ast.Call)
+            and isinstance(stmt, ast.Expr)
+            and stmt.value is append
+            and isinstance(append.func, ast.Attribute)
+            and append.func.attr == "append"
+            and isinstance(append.func.value, ast.Name)
+            and starts_own_line(mod, loop)
+            and owns_lines(mod, loop.lineno, loop)
+        ):
+            return None
+        name = append.func.value.id
+        scope = mod.scope_of(loop)
+        bound = mod.bindings(scope).get(name, [])
+        empty = len(bound) == 1 and isinstance(bound[0], ast.List) and not bound[0].elts
+        if not empty or mod.mutations_of(name, scope) != [append]:
+            return None
+        after = (loop.end_lineno or loop.lineno) + 1
+        collect = f"{indent_of(mod, loop.lineno)}{name} = {ray}.get({name})\n"
+        edits = (replace(node, arg), Edit(after, 0, after, 0, collect))
+        return Fix(title, edits, "unsafe")
 
 
 def _bindings_in(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from ray_patterns._findings import Fix
 from ray_patterns.lint.core import Rule
+from ray_patterns.lint.edits import import_edit, node_text, replace
 from ray_patterns.lint.flow import dict_values_of, ref_list
 from ray_patterns.lint.model import COMPS, Module
 
@@ -76,6 +78,32 @@ class SubmissionOrder(Rule):
                 and not _no_processing(node, loop, mod)
             ):
                 yield node, self.message
+
+    def fix(self, mod: Module, node: ast.AST) -> Fix | None:
+        # Walk the refs in the order they finish: ray_patterns.as_completed yields each
+        # ref once it is ready, so the ray.get in the body no longer waits for
+        # stragglers. Unsafe: the results are processed in another order.
+        assert isinstance(node, ast.Call) and isinstance(node.args[0], ast.Name)
+        name = node.args[0].id
+        loop = mod.loops_around(node)[0]
+        if isinstance(loop, (ast.For, ast.AsyncFor)):
+            pairs = [(loop.target, loop.iter)]
+        elif isinstance(loop, COMPS):
+            pairs = [(g.target, g.iter) for g in loop.generators]
+        else:
+            return None
+        found = [it for t, it in pairs if isinstance(t, ast.Name) and t.id == name]
+        if not found:
+            return None  # enumerate(refs) or d.items(): the pairing would need rewriting
+        iterable = found[0]
+        edits = [replace(iterable, f"ray_patterns.as_completed({node_text(mod, iterable)})")]
+        if mod.imports.get("ray_patterns") != "ray_patterns":
+            added = import_edit(mod, "ray_patterns")
+            if added is None:
+                return None
+            edits.insert(0, added)
+        title = "process the refs as they finish (ray_patterns.as_completed)"
+        return Fix(title, tuple(edits), "unsafe")
 
 
 def _ref_target(iterable: ast.AST, target: ast.AST, mod: Module) -> str | None:
