@@ -176,8 +176,8 @@ def test_example_runs_and_the_doctor_agrees(ray_session: None, path: Path) -> No
     print(f"{path.parent.name}/{role}: result ok, doctor findings {found}", file=sys.stderr)
     if role == "anti":
         if page.doctor is not None:
-            slugs = {f.slug for f in report.findings}
-            assert page.doctor in slugs, report.findings
+            names = {f.name for f in report.findings}
+            assert page.doctor in names, report.findings
             own = [f for f in report.by_slug(page.doctor) if Path(f.path) == path]
             assert own, f"{page.doctor} was reported, but not in {path.name}: {found}"
     else:

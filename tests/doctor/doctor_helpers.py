@@ -37,4 +37,4 @@ def run_program(program: str, **thresholds: int | float) -> Report:
 
 
 def sites(report: Report, slug: str) -> set[tuple[str, int]]:
-    return {(Path(f.path).name, f.line) for f in report.by_slug(slug)}
+    return {(Path(f.path).name, f.line) for f in report.by_check(slug)}

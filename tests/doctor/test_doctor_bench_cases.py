@@ -32,7 +32,7 @@ def test_bench_case_anti_found_and_fixes_clean(ray_session: None, case_slug: str
     for variant in variants:
         with watch(Thresholds(**thresholds)) as report:  # type: ignore[arg-type]
             variant.run()
-        found = report.by_slug(slug)
+        found = report.by_check(slug)
         if variant.role == "anti":
             assert found, f"{variant.name}: {report.findings}"
             case_file = case_slug.replace("-", "_") + ".py"

@@ -55,7 +55,7 @@ def test_async_anti_end_to_end_with_html_and_trace(tmp_path: Path) -> None:
     found = {
         (Path(f["path"]).name, f["line"])
         for f in data["findings"]
-        if f["slug"] == "blocking-get-in-async"
+        if f["name"] == "blocking-get-in-async"
     }
     expected = {
         ("async_anti.py", line)
@@ -77,7 +77,7 @@ def test_async_fixed_is_silent_also_in_workers(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     data = load(tmp_path)
     assert data["observed"]["worker_hook"] == "installed"
-    assert [f for f in data["findings"] if f["slug"] == "blocking-get-in-async"] == []
+    assert [f for f in data["findings"] if f["name"] == "blocking-get-in-async"] == []
 
 
 def test_program_that_raises_keeps_its_error_and_gets_a_report(tmp_path: Path) -> None:
@@ -98,7 +98,7 @@ def test_program_exiting_3_passes_code_and_args_through(tmp_path: Path) -> None:
     data = load(tmp_path)
     assert data["exit_code"] == 3
     assert data["observed"]["tasks_timed"] == 4  # read before the program's ray.shutdown()
-    loops = [f for f in data["findings"] if f["slug"] == "ray-get-loop"]
+    loops = [f for f in data["findings"] if f["code"] == "RAY105"]
     assert [(Path(f["path"]).name, f["line"]) for f in loops] == [
         ("exits_3.py", marked_lines("exits_3", "FINDING ray-get-loop")[0])
     ]

@@ -29,7 +29,7 @@ EXPECT: dict[str, tuple[str, str, dict[str, int]]] = {
 def test_example_anti_found_at_the_right_line(ray_session: None, example: str) -> None:
     slug, text, thresholds = EXPECT[example]
     anti = EXAMPLES / example / "anti.py"
-    found = run_path(anti, **thresholds).by_slug(slug)
+    found = run_path(anti, **thresholds).by_check(slug)
     assert found, f"{anti}: no {slug}"
     lines = anti.read_text().splitlines()
     for finding in found:
@@ -43,4 +43,4 @@ def test_example_anti_found_at_the_right_line(ray_session: None, example: str) -
 def test_example_fix_is_clean(ray_session: None, example: str) -> None:
     slug, _, thresholds = EXPECT[example]
     fixed = EXAMPLES / example / "fixed.py"
-    assert run_path(fixed, **thresholds).by_slug(slug) == []
+    assert run_path(fixed, **thresholds).by_check(slug) == []

@@ -9,11 +9,15 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from ray_patterns import catalog
+from ray_patterns._units import human_bytes
 from ray_patterns.doctor import Finding, Report, Thresholds
 from ray_patterns.doctor._sites import LIBRARY, SKIP, USER, classify, user_site
-from ray_patterns.doctor._sizes import human_bytes, sizeof
+from ray_patterns.doctor._sizes import sizeof
 from ray_patterns.doctor.cli import _split_command
-from ray_patterns.doctor.report import CATALOG, JSON_SCHEMA
+from ray_patterns.doctor.report import JSON_SCHEMA
+
+DOCTOR_CHECKS = [c for c in catalog.all_checks() if c.doctor]
 
 
 def test_sizeof_buffers_containers_and_long_lists() -> None:
@@ -65,12 +69,31 @@ def test_every_catalog_entry_makes_a_valid_finding() -> None:
         "bytes_fetched": 10,
         "task_durations_source": "none",
     }
-    for number, slug in enumerate(CATALOG, 1):
+    for number, check in enumerate(DOCTOR_CHECKS, 1):
         report.findings.append(
-            Finding.make(slug, "/tmp/a.py", number, 2, "msg", cost_seconds=0.5, nbytes=10)
+            Finding.make(check.name, "/tmp/a.py", number, 2, "msg", cost_seconds=0.5, nbytes=10)
         )
-    jsonschema.validate(report.to_dict(), JSON_SCHEMA)
-    assert len({f.code for f in report.findings}) == len(CATALOG)
+    data = report.to_dict()
+    jsonschema.validate(data, JSON_SCHEMA)
+    assert [f["code"] for f in data["findings"]] == [c.code for c in DOCTOR_CHECKS]
+    assert {f["source"] for f in data["findings"]} == {"doctor"}
+    # the handbook page, not the check name: unbounded-submission is on limit-tasks
+    assert report.by_check("unbounded-submission")[0].slug == "limit-tasks"
+
+
+def test_lookups_by_code_old_code_name_and_page() -> None:
+    report = Report()
+    report.findings.append(Finding.make("RPD105", "/tmp/a.py", 3, 4, "m"))
+    report.findings.append(Finding.make("blocking-get-in-async", "/tmp/a.py", 5, 1, "m"))
+    (loop,) = report.by_check("RAY105")
+    assert loop.name == "ray-get-loop" and loop.code == "RAY105"
+    assert report.by_check("RPD105") == report.by_check("ray-get-loop") == [loop]
+    # a page name selects all its checks; Ray's current page names work too
+    assert report.by_check("concurrent-operations-async-actor")[0].code == "RAY301"
+    assert report.by_check("RPD110") == report.by_check("RAY301")
+    assert report.names == {"ray-get-loop", "blocking-get-in-async"}
+    with pytest.raises(catalog.UnknownName, match="did you mean"):
+        report.by_check("ray-get-lop")
 
 
 def test_html_and_trace_from_a_timeline(tmp_path) -> None:  # type: ignore[no-untyped-def]

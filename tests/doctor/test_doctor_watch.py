@@ -40,7 +40,7 @@ def test_ray_is_restored_after_the_block_even_on_error(ray_session: None) -> Non
         ray.actor.ActorMethod._remote,
     ) == methods
     assert report.complete
-    assert [f.line for f in report.by_slug("ray-get-loop")] == [line]
+    assert [f.line for f in report.by_check("ray-get-loop")] == [line]
 
 
 def test_nested_watch_is_refused(ray_session: None) -> None:
@@ -53,11 +53,11 @@ def test_nested_watch_is_refused(ray_session: None) -> None:
 def test_a_patch_that_cannot_attach_is_reported_and_the_rest_works(
     ray_session: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ray_patterns.doctor import _recorder
+    from ray_patterns.doctor import _patches
 
     # a target that does not exist, as after a Ray upgrade renamed something
-    broken = (object(), "no_such_attribute", _recorder._make_get, "some Ray entry point")
-    monkeypatch.setattr(_recorder, "_PATCHES", [*_recorder._PATCHES, broken])
+    broken = (object(), "no_such_attribute", _patches._make_get, "some Ray entry point")
+    monkeypatch.setattr(_patches, "_PATCHES", [*_patches._PATCHES, broken])
     with watch() as report:
         for _ in range(4):
             ray.get(nap.remote(0.01))
@@ -65,7 +65,7 @@ def test_a_patch_that_cannot_attach_is_reported_and_the_rest_works(
         item.startswith("some Ray entry point: could not instrument")
         for item in report.not_observed
     )
-    assert report.by_slug("ray-get-loop")
+    assert report.by_check("ray-get-loop")
 
 
 def test_library_result_flow_is_clean(ray_session: None) -> None:
@@ -84,7 +84,7 @@ def test_library_result_flow_is_clean(ray_session: None) -> None:
         )
         assert sum(bounded_map(nap, [0.012] * 30, max_in_flight=4)) == pytest.approx(0.36)
         assert list(batched_map(lambda x: 2 * x, range(300))) == [2 * x for x in range(300)]
-    assert report.slugs.isdisjoint(clean), report.findings
+    assert report.names.isdisjoint(clean), report.findings
     assert report.observed["tasks"] > 40
 
 

@@ -14,10 +14,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ray_patterns.doctor.report import CATALOG, Finding, Report
+from ray_patterns.doctor.report import Finding, Report
 from ray_patterns.doctor.thresholds import Thresholds
 
-__all__ = ["CATALOG", "Finding", "Report", "Thresholds", "watch"]
+__all__ = ["Finding", "Report", "Thresholds", "watch"]
 
 
 @contextmanager
@@ -40,19 +40,19 @@ def watch(
     >>> report.findings
     []
     """
-    from ray_patterns.doctor import _recorder
+    from ray_patterns.doctor import _patches, _recorder
     from ray_patterns.doctor.analysis import analyze
 
     recorder = _recorder.Recorder((thresholds or Thresholds()).resolved())
     report = Report()
-    _recorder.install(recorder)
+    _patches.install(recorder)
     try:
         yield report
     finally:
         recorder.stopped = time.time()
-        _recorder.uninstall()
+        _patches.uninstall()
         try:
-            _recorder.collect_from_cluster(recorder)
+            _patches.collect_from_cluster(recorder)
         finally:
             analyze(recorder, report)
             _write_outputs(report, json_path, html_path, trace_path, summary)

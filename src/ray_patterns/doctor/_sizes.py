@@ -53,16 +53,3 @@ def _container(items: Any, depth: int) -> int:
     sample = sum(sizeof(items[i], depth + 1) for i in range(0, n, step))
     measured = len(range(0, n, step))
     return int(sample * n / measured) + 8 * n
-
-
-def human_bytes(n: float) -> str:
-    """``1.5 MiB`` style.
-
-    >>> human_bytes(3 * 1024 * 1024)
-    '3.0 MiB'
-    """
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(n) < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"

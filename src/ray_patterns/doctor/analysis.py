@@ -8,10 +8,12 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
+from ray_patterns._findings import Related
+from ray_patterns._units import human_bytes
 from ray_patterns.doctor._events import TaskSpan
-from ray_patterns.doctor._recorder import Recorder, Site
+from ray_patterns.doctor._recorder import Recorder
+from ray_patterns.doctor._records import Site
 from ray_patterns.doctor._sites import LIBRARY, classify
-from ray_patterns.doctor._sizes import human_bytes
 from ray_patterns.doctor.report import Finding, Report
 
 
@@ -132,9 +134,7 @@ def unnecessary_ray_get(rec: Recorder) -> list[Finding]:
                 f"back into .remote() at {_where(item.submit_site)}, {item.count} time(s): "
                 f"{human_bytes(item.nbytes)} travelled through the driver",
                 nbytes=item.nbytes,
-                related=[
-                    {"role": "remote", "path": item.submit_site[0], "line": item.submit_site[1]}
-                ],
+                related=[Related(*item.submit_site, "the .remote() call it went back into")],
             )
         )
     return out
@@ -244,7 +244,7 @@ def global_variables(rec: Recorder) -> list[Finding]:
                     f"{d.name} reads the global {name!r}, which was {how} on the driver after "
                     f"it was exported; the workers still see the old value ({count} call(s) "
                     f"after the change, first at {_where(site)})",
-                    related=[{"role": "call", "path": site[0], "line": site[1]}],
+                    related=[Related(site[0], site[1], "the first call after the change")],
                 )
             )
     return out
@@ -351,7 +351,7 @@ def analyze(rec: Recorder, report: Report) -> None:
             report.findings.extend(run())
         except Exception as exc:  # one broken detector must not hide the others
             rec.fail(f"detector {slug}", exc)
-    report.findings.sort(key=lambda f: (-(f.cost_seconds or 0.0), -(f.bytes or 0), f.slug))
+    report.findings.sort(key=lambda f: (-(f.cost_seconds or 0.0), -(f.bytes or 0), f.code))
 
     task_ids = {s.task_id for s in rec.submissions if s.kind != "actor_creation"}
     timed = sum(1 for tid in task_ids if tid in spans and spans[tid].end)

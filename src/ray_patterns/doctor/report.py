@@ -6,12 +6,14 @@ import html
 import json
 import os
 import sys
-from dataclasses import asdict, dataclass, field
-from typing import Any, TextIO
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal, TextIO
 
-from ray_patterns.doctor._sizes import human_bytes
+from ray_patterns import _findings, catalog
+from ray_patterns._units import human_bytes
 
-SCHEMA = "ray-patterns-doctor/1"
+SCHEMA = "ray-patterns-doctor/2"
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 #: JSON Schema of ``--json`` output; the ``schema`` field names its version
@@ -29,28 +31,34 @@ JSON_SCHEMA: dict[str, Any] = {
             "items": {
                 "type": "object",
                 "required": [
-                    "slug",
+                    "source",
                     "code",
+                    "name",
+                    "slug",
                     "path",
                     "line",
                     "count",
                     "cost_seconds",
                     "bytes",
                     "message",
+                    "fix_title",
                     "url",
                 ],
                 "properties": {
+                    "source": {"const": "doctor"},
+                    "code": {"type": "string", "pattern": "^RAY[0-9]{3}$"},
+                    "name": {"type": "string"},
                     "slug": {"type": "string"},
-                    "code": {"type": "string", "pattern": "^RPD[0-9]{3}$"},
                     "path": {"type": "string"},
                     "line": {"type": "integer", "minimum": 0},
                     "count": {"type": "integer", "minimum": 1},
                     "cost_seconds": _NUMBER_OR_NULL,
                     "bytes": {"type": ["integer", "null"], "minimum": 0},
                     "message": {"type": "string"},
+                    "fix_title": {"type": "string"},
                     "url": {"type": "string"},
-                    "fix": {"type": "string"},
-                    "page": {"type": "string"},
+                    "ray_url": {"type": ["string", "null"]},
+                    "scope": {"type": "string"},
                     "related": {"type": "array"},
                 },
             },
@@ -62,98 +70,31 @@ JSON_SCHEMA: dict[str, Any] = {
         "not_observed": {"type": "array", "items": {"type": "string"}},
     },
 }
-_DOCS = "https://docs.ray.io/en/latest/ray-core/patterns/"
-
-#: slug -> (code, handbook page slug, Ray docs page, the fix)
-CATALOG: dict[str, tuple[str, str, str, str]] = {
-    "global-variables": (
-        "RPD101",
-        "global-variables",
-        "global-variables.html",
-        "pass the value as an argument, or keep shared state in an actor",
-    ),
-    "fine-grained-tasks": (
-        "RPD102",
-        "fine-grained-tasks",
-        "too-fine-grained-tasks.html",
-        "ray_patterns.batched_map(fn, items): many items per task",
-    ),
-    "unnecessary-ray-get": (
-        "RPD103",
-        "unnecessary-ray-get",
-        "unnecessary-ray-get.html",
-        "pass the ObjectRef itself to the next .remote(); call ray.get as late as possible",
-    ),
-    "closure-capture": (
-        "RPD104",
-        "closure-capture",
-        "closure-capture-large-objects.html",
-        "ray.put the object and pass the ref, or build it inside the task",
-    ),
-    "ray-get-loop": (
-        "RPD105",
-        "ray-get-loop",
-        "ray-get-loop.html",
-        "submit every task first, then one ray.get(refs) (or ray_patterns.as_completed)",
-    ),
-    "redefine-task-actor-loop": (
-        "RPD106",
-        "redefine-task-actor-loop",
-        "redefine-task-actor-loop.html",
-        "apply @ray.remote once, at module level, outside the loop",
-    ),
-    "submission-order": (
-        "RPD107",
-        "submission-order",
-        "ray-get-submission-order.html",
-        "ray_patterns.as_completed(refs): process results as they finish",
-    ),
-    "too-many-results": (
-        "RPD108",
-        "too-many-results",
-        "ray-get-too-many-objects.html",
-        "ray_patterns.iter_results(refs, chunk_size=...): fetch in bounded chunks",
-    ),
-    "unbounded-submission": (
-        "RPD109",
-        "limit-tasks",
-        "limit-pending-tasks.html",
-        "ray_patterns.bounded_map(fn, items, max_in_flight=...)",
-    ),
-    "blocking-get-in-async": (
-        "RPD110",
-        "concurrent-operations-async-actor",
-        "concurrent-operations-async-actor.html",
-        "await the ref (await ref, await asyncio.gather(*refs)) instead of ray.get/ray.wait",
-    ),
-}
 
 
-@dataclass
-class Finding:
-    """One anti-pattern hit at one call site.
+@dataclass(frozen=True)
+class Finding(_findings.Finding):
+    """One anti-pattern hit at one call site, with what it cost the run.
 
-    >>> Finding.make("ray-get-loop", "a.py", 3, 10, "msg").code
-    'RPD105'
+    The shared finding model (code, check name, handbook page as ``slug``, fix
+    title, links) plus how often it happened, the time and bytes it cost, and the
+    task or actor method it happened inside (``scope``, empty on the driver).
+
+    >>> f = Finding.make("ray-get-loop", "a.py", 3, 10, "msg")
+    >>> f.code, f.name, f.slug, f.source
+    ('RAY105', 'ray-get-loop', 'ray-get-loop', 'doctor')
     """
 
-    slug: str
-    code: str
-    path: str
-    line: int
-    count: int
-    cost_seconds: float | None
-    bytes: int | None
-    message: str
-    url: str
-    fix: str
-    page: str
-    related: list[dict[str, Any]] = field(default_factory=list)
+    source: Literal["lint", "doctor"] = field(default="doctor", compare=False)
+    count: int = 1
+    cost_seconds: float | None = None
+    bytes: int | None = None
+    scope: str = ""
 
     @classmethod
     def make(
         cls,
-        slug: str,
+        check: str,
         path: str,
         line: int,
         count: int,
@@ -161,22 +102,27 @@ class Finding:
         *,
         cost_seconds: float | None = None,
         nbytes: int | None = None,
-        related: list[dict[str, Any]] | None = None,
+        related: Iterable[_findings.Related] = (),
+        scope: str = "",
     ) -> Finding:
-        code, page, doc, fix = CATALOG[slug]
+        """A finding of ``check`` (its name, code, or a deprecated RPD code) at ``path:line``."""
+        found = catalog.check(check)
+        if scope:
+            message = f"in {scope}: {message}"
         return cls(
-            slug,
-            code,
             path,
             line,
-            count,
-            None if cost_seconds is None else round(cost_seconds, 4),
-            nbytes,
+            1,
+            line,
+            1,
+            found.code,
+            found.name,
             message,
-            _DOCS + doc,
-            fix,
-            page,
-            related or [],
+            related=tuple(related),
+            count=count,
+            cost_seconds=None if cost_seconds is None else round(cost_seconds, 4),
+            bytes=nbytes,
+            scope=scope,
         )
 
     @property
@@ -191,12 +137,23 @@ class Finding:
             parts.append(human_bytes(self.bytes))
         return ", ".join(parts) or "-"
 
+    def as_dict(self) -> dict[str, Any]:
+        out = super().as_dict()
+        out.update(
+            source="doctor",
+            count=self.count,
+            cost_seconds=self.cost_seconds,
+            bytes=self.bytes,
+            scope=self.scope,
+        )
+        return out
+
 
 @dataclass
 class Report:
     """What a watched run hit; filled when the ``watch()`` block ends.
 
-    >>> Report().by_slug("ray-get-loop")
+    >>> Report().by_check("ray-get-loop")
     []
     """
 
@@ -209,12 +166,27 @@ class Report:
     timeline: list[dict[str, Any]] = field(default_factory=list, repr=False)
     complete: bool = False
 
-    def by_slug(self, slug: str) -> list[Finding]:
-        return [f for f in self.findings if f.slug == slug]
+    def by_check(self, name: str) -> list[Finding]:
+        """Findings of a check named by code, old RPD code, check name or page name.
+
+        A page name selects every check of that page; an unknown name raises
+        ``catalog.UnknownName`` with close matches.
+        """
+        codes = {c.code for c in catalog.checks_named(name)}
+        return [f for f in self.findings if f.code in codes]
+
+    #: the earlier name of ``by_check`` (it accepts the same names)
+    by_slug = by_check
 
     @property
     def slugs(self) -> set[str]:
+        """The handbook pages of the findings."""
         return {f.slug for f in self.findings}
+
+    @property
+    def names(self) -> set[str]:
+        """The check names of the findings (``unbounded-submission``)."""
+        return {f.name for f in self.findings}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -222,7 +194,7 @@ class Report:
             "ray_version": self.ray_version,
             "duration_s": round(self.duration_s, 4),
             "exit_code": self.exit_code,
-            "findings": [asdict(f) for f in self.findings],
+            "findings": [f.as_dict() for f in self.findings],
             "observed": self.observed,
             "not_observed": self.not_observed,
         }
@@ -282,13 +254,17 @@ class Report:
         console.print(head, markup=False)
         if self.findings:
             table = Table(show_lines=False)
-            for column in ("slug", "where", "count", "cost", "fix"):
+            for column in ("code", "check", "where", "count", "cost", "fix"):
                 table.add_column(column, overflow="fold")
             for f in self.findings:
-                table.add_row(f.slug, f.where, str(f.count), f.cost_text(), f"{f.fix}\n{f.url}")
+                table.add_row(
+                    f.code, f.name, f.where, str(f.count), f.cost_text(), f"{f.fix_title}\n{f.url}"
+                )
             console.print(table)
             for f in self.findings:
-                console.print(f"  {f.where} [{f.slug}] {f.message}", markup=False, highlight=False)
+                console.print(
+                    f"  {f.where} {f.code} [{f.name}] {f.message}", markup=False, highlight=False
+                )
         for item in self.not_observed:
             console.print(f"  not observed: {item}", markup=False, highlight=False)
 
@@ -316,9 +292,10 @@ def render_html(report: Report) -> str:
     esc = html.escape
     rows_html = "".join(
         "<tr>"
-        f"<td><code>{esc(f.slug)}</code></td><td>{esc(f.where)}</td><td>{f.count}</td>"
+        f"<td><code>{esc(f.code)} {esc(f.name)}</code></td><td>{esc(f.where)}</td>"
+        f"<td>{f.count}</td>"
         f"<td>{esc(f.cost_text())}</td><td>{esc(f.message)}</td>"
-        f'<td>{esc(f.fix)}<br><a href="{esc(f.url)}">{esc(f.url)}</a></td>'
+        f'<td>{esc(f.fix_title)}<br><a href="{esc(f.url)}">{esc(f.url)}</a></td>'
         "</tr>"
         for f in report.findings
     )
@@ -339,7 +316,7 @@ pre {{ background: #f6f6f6; padding: 8px; }} svg text {{ font-size: 11px; }}
 <p>Ray {esc(report.ray_version)}, run of {report.duration_s:.2f} s,
 {len(report.findings)} finding(s).</p>
 <h2>Findings</h2>
-<table><tr><th>slug</th><th>where</th><th>count</th><th>cost</th><th>what</th><th>fix</th></tr>
+<table><tr><th>check</th><th>where</th><th>count</th><th>cost</th><th>what</th><th>fix</th></tr>
 {rows_html}</table>
 <h2>Timeline</h2>
 <p>One row per worker process (task run times from Ray's task events) and one for the

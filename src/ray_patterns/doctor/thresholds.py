@@ -1,4 +1,8 @@
-"""What makes a finding: every threshold of every detector, in one place."""
+"""What makes a finding: every threshold of every detector, in one place.
+
+Where the doctor judges what the lint judges (a "large" value), the default is the
+shared one from ``ray_patterns._units``.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,7 @@ from dataclasses import dataclass
 
 import psutil
 
-GIB = 1 << 30
-MIB = 1 << 20
+from ray_patterns._units import GIB, LARGE_OBJECT_BYTES, MIB
 
 
 def _memory_share(share: float, cap: int) -> int:
@@ -32,11 +35,11 @@ class Thresholds:
     #: too-many-results: bytes in one ray.get; default min(1 GiB, 10% of free memory)
     too_many_results_bytes: int | None = None
     #: unnecessary-ray-get: only values at least this big are tracked
-    unnecessary_get_min_bytes: int = MIB
+    unnecessary_get_min_bytes: int = LARGE_OBJECT_BYTES
     #: redefine-task-actor-loop: definitions of one source location, at least
     redefine_min_count: int = 2
     #: closure-capture: pickled definition size (Ray warns only at 10 MB)
-    closure_capture_bytes: int = MIB
+    closure_capture_bytes: int = LARGE_OBJECT_BYTES
     #: fine-grained-tasks: calls of one remote function, at least ...
     fine_grained_min_calls: int = 100
     #: ... with a median run time below this

@@ -1,0 +1,77 @@
+"""The records of one watched run: what was defined, submitted, fetched and waited for.
+
+Plain data (slots dataclasses) so a worker can pickle its records and ship them to
+the driver; ``Recorder`` fills them and ``analysis`` reads them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Site = tuple[str, int]
+
+
+@dataclass(slots=True)
+class Submission:
+    index: int
+    task_id: bytes
+    site: Site
+    definition: int
+    kind: str  # "task" | "actor_task" | "actor_creation"
+    t: float
+    arg_bytes: int
+    batch: int
+    via_library: bool
+    done: float | None = None  # when the driver saw it finished (get/wait), if it did
+
+
+@dataclass(slots=True)
+class GetCall:
+    site: Site
+    via_library: bool
+    t0: float
+    t1: float
+    n_refs: int
+    nbytes: int
+    single: int  # submission index of a lone ref, else -1
+    lone_fresh: bool  # the lone ref was the only submission since the last get/wait
+    in_loop: bool
+    failed: bool
+
+
+@dataclass(slots=True)
+class WaitCall:
+    site: Site
+    t0: float
+    t1: float
+    n_refs: int
+    n_ready: int
+    in_loop: bool
+
+
+@dataclass
+class Definition:
+    index: int
+    key: tuple[str, str, int]
+    name: str
+    kind: str  # "function" | "actor"
+    site: Site
+    target: Any = field(repr=False)  # the user's function or class
+    pickled_bytes: int | None = None
+    captured: list[tuple[str, int]] = field(default_factory=list)
+    calls: int = 0
+    exported: bool = False
+    snapshot: dict[str, tuple[Any, bytes | None]] = field(default_factory=dict, repr=False)
+    global_reads: dict[str, Site] = field(default_factory=dict)
+    global_changes: dict[str, list[Any]] = field(default_factory=dict)  # name -> [n, how, site]
+    last_fingerprint_check: float = 0.0
+
+
+@dataclass
+class Unnecessary:
+    get_index: int
+    get_site: Site
+    submit_site: Site
+    nbytes: int
+    count: int = 1
