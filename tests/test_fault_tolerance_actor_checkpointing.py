@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 import ray
 
+from ray_patterns._checkpoint_format import encode
+from ray_patterns._checkpoint_runtime import wrap_method
 from ray_patterns.fault_tolerance_actor_checkpointing import (
     CheckpointError,
     CheckpointWarning,
     FsspecStore,
     KVStore,
-    _encode,
     checkpointed,
     is_checkpointed,
     load_latest,
@@ -56,7 +57,7 @@ def test_store_keeps_the_last_checkpoints_and_falls_back_past_a_corrupt_one(
 ) -> None:
     store = FsspecStore(tmp_path)
     for seq in (1, 2, 3):
-        store.write("k", seq, _encode({"state": {"n": seq}}))
+        store.write("k", seq, encode({"state": {"n": seq}}))
     assert [s for s, _ in store.list("k")] == [1, 2, 3]
     latest = load_latest(store, "k")
     assert latest is not None and latest.record["state"] == {"n": 3}
@@ -82,7 +83,7 @@ def test_store_keeps_the_last_checkpoints_and_falls_back_past_a_corrupt_one(
 
 def test_fsspec_urls_and_kv_limit() -> None:
     mem = open_store("memory://ckpt-test")
-    mem.write("a/b", 7, _encode({"state": 1}))
+    mem.write("a/b", 7, encode({"state": 1}))
     assert mem.list("a/b")[0][0] == 7
     mem.delete("a/b", 7)
     assert mem.list("a/b") == []
@@ -270,12 +271,10 @@ def test_actor_moves_to_another_node_with_its_state(ray_cluster: Any, tmp_path: 
 
 
 def test_ray_method_options_survive_the_wrapping() -> None:
-    from ray_patterns.fault_tolerance_actor_checkpointing import _wrap_method
-
     @ray.method(max_task_retries=0, num_returns=2)
     def pair(self):  # type: ignore[no-untyped-def]
         return 1, 2
 
-    wrapped = _wrap_method(pair, 10)
+    wrapped = wrap_method(pair, 10)
     assert wrapped.__ray_max_task_retries__ == 0  # type: ignore[attr-defined]
     assert wrapped.__ray_num_returns__ == 2  # type: ignore[attr-defined]

@@ -120,3 +120,17 @@ def test_map_reduce_survives_a_worker_killed_once(tmp_path) -> None:  # type: ig
     fn = DieOnce(str(tmp_path / "died"), trigger=17)
     assert map_reduce(fn, range(40), sum, batch_size=5) == sum(range(40))
     assert (tmp_path / "died").exists()
+
+
+class _Squarer:
+    """Callable instance with __eq__: unhashable, which once made map_reduce raise TypeError."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Squarer)
+
+    def __call__(self, x: int) -> int:
+        return x * x
+
+
+def test_unhashable_callables_work() -> None:
+    assert map_reduce(_Squarer(), range(50), sum, batch_size=10) == sum(x * x for x in range(50))

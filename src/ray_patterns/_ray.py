@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import ray
 from ray import ObjectRef
+
+T = TypeVar("T")
 
 
 def ensure_ray() -> None:
@@ -61,6 +64,59 @@ def is_remote_callable(fn: Any) -> bool:
     return callable(getattr(fn, "remote", None))
 
 
+class _ById:
+    """Cache key for an object that cannot be hashed: its identity (the cache keeps it alive)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ById) and other.obj is self.obj
+
+
+_REMOTES: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_REMOTES_MAX = 256
+_REMOTES_LOCK = threading.Lock()
+_MISSING = object()
+
+
+def remote_once(make: Callable[..., T], *parts: Any) -> T:
+    """``make(*parts)``, built once per ``(make, *parts)`` and then reused (LRU of 256).
+
+    The one policy for "make a callable remote once" (see the handbook's
+    redefine-task-actor-loop: every new remote function or actor class is exported
+    to the workers again). Parts are compared by equality when they hash (so
+    ``obj.method`` taken twice is the same entry) and by identity when they do
+    not (a callable instance with ``__eq__`` but no hash): never a TypeError.
+    """
+    key: tuple[Any, ...] = (make, *parts)
+    try:
+        found = _cached(key)
+    except Exception:  # unhashable, or a __hash__/__eq__ that raises
+        key = (make, *(_ById(p) for p in parts))
+        found = _cached(key)
+    if found is _MISSING:
+        found = make(*parts)  # outside the lock: ray.remote may take a while
+        with _REMOTES_LOCK:
+            _REMOTES[key] = found
+            while len(_REMOTES) > _REMOTES_MAX:
+                _REMOTES.popitem(last=False)
+    return found  # type: ignore[no-any-return]
+
+
+def _cached(key: tuple[Any, ...]) -> Any:
+    with _REMOTES_LOCK:
+        found = _REMOTES.get(key, _MISSING)
+        if found is not _MISSING:
+            _REMOTES.move_to_end(key)
+        return found
+
+
 def _make_remote(fn: Callable[..., Any]) -> Any:
     if inspect.isfunction(fn):
         return ray.remote(fn)
@@ -71,9 +127,6 @@ def _make_remote(fn: Callable[..., Any]) -> Any:
 
     call.__name__ = call.__qualname__ = getattr(fn, "__name__", type(fn).__name__)
     return ray.remote(call)
-
-
-_remote_of = functools.lru_cache(maxsize=256)(_make_remote)
 
 
 def as_remote(fn: Any, argument: str = "fn") -> Any:
@@ -91,10 +144,7 @@ def as_remote(fn: Any, argument: str = "fn") -> Any:
         )
     if inspect.isclass(fn):
         raise TypeError(f"{argument} must be a function, not a class ({fn.__name__})")
-    try:
-        return _remote_of(fn)
-    except TypeError:  # unhashable callable (e.g. a callable instance with __eq__)
-        return _make_remote(fn)
+    return remote_once(_make_remote, fn)
 
 
 def call_remote(fn: Any, item: Any) -> ObjectRef:

@@ -77,11 +77,34 @@ def cancel(ref: ObjectRef) -> None:
 
 
 class ResultStream(Iterator[T], Generic[T]):
-    """Results of submitted refs, in completion or input order, with bounded memory.
+    """The results of Ray tasks as an iterator, holding only a bounded number at a time.
 
-    ``source`` yields ``(position, ref)`` pairs and is pulled only while fewer
-    than ``max_pending`` refs are outstanding (``None``: pull everything, the refs
-    already exist). At most ``chunk_size`` fetched results are held at a time.
+    ``bounded_map``, ``batched_map`` and ``iter_results`` return one. Iterate it
+    (or call ``next()``) to get each result: in completion order, or in input
+    order where the function says so. An item whose task raised has its
+    exception raised at its place, with a note naming the item's index; calling
+    ``next()`` again goes on with the other results (or pass
+    ``return_exceptions=True`` to get the exception as the item). A ``timeout``
+    bounds the whole iteration with a ``TimeoutError`` saying how many are left.
+
+    ``pending`` is how many tasks are submitted but not yet fetched. ``close()``
+    (also on leaving a ``with`` block, or when the stream is dropped, e.g. after
+    ``break``) stops the stream and cancels the tasks it still waits on, unless
+    ``cancel_on_close=False`` was given; results already fetched are dropped.
+
+    >>> import ray_patterns
+    >>> def double(x):
+    ...     return 2 * x
+    >>> with ray_patterns.bounded_map(double, range(100), max_in_flight=4, ordered=True) as s:
+    ...     first = [next(s), next(s)]
+    ...     still_queued = s.pending
+    >>> first, 0 < still_queued <= 4, s.pending
+    ([0, 2], True, 0)
+
+    Internals: ``source`` yields ``(position, ref)`` pairs and is pulled only
+    while fewer than ``max_pending`` refs are outstanding (``None``: pull
+    everything, the refs already exist). At most ``chunk_size`` fetched results
+    are held at a time.
     """
 
     def __init__(

@@ -6,40 +6,12 @@ arguments and results; ``ray.wait`` for earlier tasks before submitting more.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-import ray
-
-from ray_patterns._ray import (
-    as_remote,
-    call_remote,
-    check_iterable,
-    check_positive_int,
-    check_timeout,
-    ensure_ray,
-)
+from ray_patterns._ray import as_remote, call_remote, check_iterable, check_timeout, ensure_ray
+from ray_patterns._sizing import default_max_in_flight, resolve_max_in_flight
 from ray_patterns._stream import ResultStream, Submission
-
-_cpus_seen: tuple[float, int] = (0.0, 0)  # (when, CPUs): asking the GCS costs ~1 ms
-
-
-def default_max_in_flight() -> int:
-    """Twice the cluster's CPUs: every CPU busy, one task queued behind each."""
-    global _cpus_seen
-    ensure_ray()
-    when, cpus = _cpus_seen
-    if time.monotonic() - when > 5.0:  # clusters scale: look again now and then
-        cpus = int(ray.cluster_resources().get("CPU", 1))
-        _cpus_seen = (time.monotonic(), cpus)
-    return max(2, 2 * cpus)
-
-
-def resolve_max_in_flight(max_in_flight: int | None) -> int:
-    """``max_in_flight``, checked, or the default when it is None."""
-    limit = default_max_in_flight() if max_in_flight is None else max_in_flight
-    return check_positive_int(limit, "max_in_flight")
 
 
 def bounded_map(

@@ -7,7 +7,6 @@ Values never travel through the driver until the final one.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -16,26 +15,28 @@ from typing import Any, Literal
 import ray
 from ray import ObjectRef
 
-from ray_patterns._ray import check_iterable, check_positive_int, check_refs, ensure_ray
+from ray_patterns._ray import (
+    check_iterable,
+    check_positive_int,
+    check_refs,
+    ensure_ray,
+    remote_once,
+)
+from ray_patterns._sizing import auto_sizer, resolve_max_in_flight
 from ray_patterns._stream import annotate
-from ray_patterns.fine_grained_tasks import auto_sizer
-from ray_patterns.limit_tasks import resolve_max_in_flight
 
 Reduce = Callable[[list[Any]], Any]
 DEFAULT_FAN_IN = 16
 
 
-@functools.lru_cache(maxsize=128)
-def _reducer(reduce_fn: Reduce) -> Any:
-    # one remote function per reduce_fn: exported once, not once per call
+def _make_reducer(reduce_fn: Reduce) -> Any:
     def reduce_values(*values: Any) -> Any:
         return reduce_fn(list(values))
 
     return ray.remote(reduce_values)
 
 
-@functools.lru_cache(maxsize=128)
-def _mapper(map_fn: Callable[[Any], Any], reduce_fn: Reduce) -> Any:
+def _make_mapper(map_fn: Callable[[Any], Any], reduce_fn: Reduce) -> Any:
     def map_then_reduce(items: list[Any]) -> tuple[float, Any]:
         start = time.perf_counter()
         partial = reduce_fn([map_fn(item) for item in items])
@@ -75,7 +76,7 @@ def tree_reduce(
     if not level:
         raise ValueError("tree_reduce needs at least one ref (reduce of an empty list)")
     ensure_ray()
-    reducer = _reducer(reduce_fn)
+    reducer = remote_once(_make_reducer, reduce_fn)  # exported once, not per call
     level = _reduce_level(reducer, level, fan_in)  # reduce_fn runs at least once
     while len(level) > 1:
         level = _reduce_level(reducer, level, fan_in)
@@ -110,8 +111,8 @@ def map_reduce(
     limit = resolve_max_in_flight(max_in_flight)
     sizer = auto_sizer(batch_size, iterable, limit)
     ensure_ray()
-    mapper = _mapper(map_fn, reduce_fn)
-    reducer = _reducer(reduce_fn)
+    mapper = remote_once(_make_mapper, map_fn, reduce_fn)
+    reducer = remote_once(_make_reducer, reduce_fn)  # exported once, not per call
 
     # levels[k] holds partials that each cover fan_in**k batches, in input order;
     # a full level is reduced into the next, like carries in a counter

@@ -48,13 +48,14 @@ import ray
 from ray import ObjectRef
 from ray.exceptions import RayActorError, RayTaskError
 
-from ray_patterns._ray import check_positive_int, ensure_ray
-from ray_patterns.fault_tolerance_actor_checkpointing import is_checkpointed
+from ray_patterns._checkpoint_runtime import is_checkpointed
+from ray_patterns._errors import RayPatternsError
+from ray_patterns._ray import check_positive_int, ensure_ray, remote_once
 
 __all__ = ["ChildFailedError", "Supervisor", "supervise"]
 
 
-class ChildFailedError(RuntimeError):
+class ChildFailedError(RayPatternsError, RuntimeError):
     """A supervised call failed for good on worker ``index``.
 
     ``child_error`` is the last error (not ``cause``: Ray's wrapper uses that name
@@ -121,9 +122,6 @@ def _rebuild_child_failed(
     )
 
 
-_ACTOR_CLASSES: dict[type, Any] = {}
-
-
 def _as_actor_class(cls: Any) -> Any:
     if callable(getattr(cls, "remote", None)) and hasattr(cls, "__ray_metadata__"):
         return cls
@@ -132,9 +130,7 @@ def _as_actor_class(cls: Any) -> Any:
             f"worker_cls must be a class or a @ray.remote actor class, got {type(cls).__name__}"
         )
     # One ActorClass per plain class: re-decorating re-exports it to every worker.
-    if cls not in _ACTOR_CLASSES:
-        _ACTOR_CLASSES[cls] = ray.remote(cls)
-    return _ACTOR_CLASSES[cls]
+    return remote_once(ray.remote, cls)
 
 
 def _check_worker_options(worker_options: dict[str, Any] | None) -> dict[str, Any]:
@@ -348,9 +344,6 @@ class Supervisor:
         )
 
 
-_GENERIC: Any = None
-
-
 def supervise(
     worker_cls: Any,
     num_workers: int,
@@ -367,16 +360,15 @@ def supervise(
         sup = supervise(Counter, 2, worker_options={"num_cpus": 0})
         ray.get(sup.broadcast.remote("increment"))       # [1, 1]
     """
-    global _GENERIC
     ensure_ray()
     check_positive_int(num_workers, "num_workers")
     _check_worker_options(worker_options)
     options = {"num_cpus": 0, **(supervisor_options or {})}
     policy = {k: options.pop(k) for k in ("max_retries", "max_in_flight") if k in options}
-    if _GENERIC is None:
-        _GENERIC = ray.remote(Supervisor)
-    handle = _GENERIC.options(**options).remote(
-        worker_cls, num_workers, *args, worker_options=worker_options, **kwargs
+    handle = (
+        remote_once(ray.remote, Supervisor)
+        .options(**options)
+        .remote(worker_cls, num_workers, *args, worker_options=worker_options, **kwargs)
     )
     if policy:
         # Calls from one caller run in order, so this applies before any fan-out.
