@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from ray_patterns import catalog
 from ray_patterns.lint.config import LintConfig
 from ray_patterns.lint.core import DOCS_BASE_URL
 from ray_patterns.lint.engine import lint_source
@@ -56,7 +57,8 @@ def test_all_rules_together_on_all_fixtures() -> None:
 def test_rules_metadata() -> None:
     codes = [r.code for r in RULES]
     names = [r.name for r in RULES]
-    assert len(set(codes)) == len(codes) == 15
+    lint_checks = {c.code for c in catalog.all_checks() if c.lint}
+    assert len(set(codes)) == len(codes) and set(codes) == lint_checks
     assert len(set(names)) == len(names)
     for rule in RULES:
         assert re.fullmatch(r"RAY\d{3}", rule.code)
