@@ -227,3 +227,40 @@ def _stored_in_loop(loop: ast.AST, mod: Module) -> set[str]:
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.add(node.id)
     return names
+
+
+_TIMERS = frozenset(
+    {
+        "time.time",
+        "time.perf_counter",
+        "time.monotonic",
+        "time.process_time",
+        "time.time_ns",
+        "time.perf_counter_ns",
+        "time.monotonic_ns",
+        "timeit.default_timer",
+        "datetime.datetime.now",
+    }
+)
+
+
+def is_timed(call: ast.AST, loop: ast.AST, mod: Module) -> bool:
+    """Does each iteration of ``loop`` read a clock before and after ``call``?
+
+    ``start = time.time(); ray.get(...); print(time.time() - start)`` measures one call
+    at a time on purpose (a benchmark), so waiting in the loop is deliberate.
+    """
+    if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)):
+        return False
+    lines = mod.cache(("timer_lines", id(loop)), lambda: _timer_lines(loop, mod))
+    stmt = mod.statement_of(call)
+    first, last = stmt.lineno, stmt.end_lineno or stmt.lineno
+    return any(n < first for n in lines) and any(n > last for n in lines)
+
+
+def _timer_lines(loop: ast.For | ast.AsyncFor | ast.While, mod: Module) -> list[int]:
+    return [
+        node.lineno
+        for node in mod.walk_scope(loop.body)
+        if isinstance(node, ast.Call) and mod.qualname(node.func) in _TIMERS
+    ]

@@ -158,11 +158,10 @@ class GlobalVariables(Rule):
 def _module_facts(mod: Module) -> tuple[dict[str, list[int]], set[str]]:
     """Module-level store lines per name, and names rebound via ``global`` outside remote
     code; computed once per file (a file may have many remote defs and globals)."""
-    cache: dict[str, tuple[dict[str, list[int]], set[str]]] = mod.__dict__.setdefault(
-        "_global_variables_facts", {}
-    )
-    if "facts" in cache:
-        return cache["facts"]
+    return mod.cache("global_variables_facts", lambda: _compute_module_facts(mod))
+
+
+def _compute_module_facts(mod: Module) -> tuple[dict[str, list[int]], set[str]]:
     stores: dict[str, list[int]] = {}
     for node in mod.walk_scope(mod.tree.body):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
@@ -179,7 +178,6 @@ def _module_facts(mod: Module) -> tuple[dict[str, list[int]], set[str]]:
             parent = mod.parents.get(parent)
         if not inside_remote:
             rebinders.update(node.names)
-    cache["facts"] = (stores, rebinders)
     return stores, rebinders
 
 

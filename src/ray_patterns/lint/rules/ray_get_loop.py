@@ -15,7 +15,7 @@ from ray_patterns.lint.edits import (
     replace,
     starts_own_line,
 )
-from ray_patterns.lint.flow import stored_in_loop
+from ray_patterns.lint.flow import is_timed, stored_in_loop
 from ray_patterns.lint.model import COMPS, Module
 
 
@@ -73,6 +73,7 @@ class RayGetLoop(Rule):
                     _exits_early(loop, mod)
                     or _loop_carried(subs, loop, call, mod)
                     or _guarded_by_result(call, loop, mod)
+                    or is_timed(call, loop, mod)
                 ):
                     continue
             elif isinstance(loop, COMPS) and _walrus_in(loop):
@@ -157,12 +158,12 @@ def _bindings_in(
 ) -> tuple[dict[str, list[ast.Assign]], dict[str, int]]:
     """Per loop, once: ``name = value`` statements in the body, and how many times each
     name is bound (loop target included)."""
-    cache: dict[int, tuple[dict[str, list[ast.Assign]], dict[str, int]]] = mod.__dict__.setdefault(
-        "_loop_bindings", {}
-    )
-    cached = cache.get(id(loop))
-    if cached is not None:
-        return cached
+    return mod.cache(("loop_bindings", id(loop)), lambda: _loop_bindings(loop, mod))
+
+
+def _loop_bindings(
+    loop: ast.For | ast.AsyncFor, mod: Module
+) -> tuple[dict[str, list[ast.Assign]], dict[str, int]]:
     assigns: dict[str, list[ast.Assign]] = {}
     counts: dict[str, int] = {}
     for node in mod.walk_scope([loop.target, *loop.body]):
@@ -172,20 +173,19 @@ def _bindings_in(
                     assigns.setdefault(target.id, []).append(node)
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             counts[node.id] = counts.get(node.id, 0) + 1
-    cache[id(loop)] = (assigns, counts)
     return assigns, counts
 
 
 def _exits_early(loop: ast.For | ast.AsyncFor, mod: Module) -> bool:
     """A ``break`` or ``return`` in the body: a sequential search, not a batch."""
-    cache: dict[int, bool] = mod.__dict__.setdefault("_exits_early", {})
-    if id(loop) not in cache:
-        cache[id(loop)] = any(
+    return mod.cache(
+        ("exits_early", id(loop)),
+        lambda: any(
             isinstance(node, ast.Return)
             or (isinstance(node, ast.Break) and mod.loops_around(node)[:1] == [loop])
             for node in mod.walk_scope(loop.body)
-        )
-    return cache[id(loop)]
+        ),
+    )
 
 
 def _same_actor(subs: list[ast.Call], loop: ast.AST, mod: Module) -> bool:
@@ -247,10 +247,10 @@ def _loop_carried(
 def _writes(loop: ast.For | ast.AsyncFor, mod: Module) -> list[tuple[int, str]]:
     """(line, name) for each place the loop body may change what ``name`` refers to:
     rebinding it, storing into it, or calling one of its methods. Cached per loop."""
-    cache: dict[int, list[tuple[int, str]]] = mod.__dict__.setdefault("_loop_writes", {})
-    cached = cache.get(id(loop))
-    if cached is not None:
-        return cached
+    return mod.cache(("loop_writes", id(loop)), lambda: _loop_writes(loop, mod))
+
+
+def _loop_writes(loop: ast.For | ast.AsyncFor, mod: Module) -> list[tuple[int, str]]:
     writes: list[tuple[int, str]] = []
     for node in mod.walk_scope(loop.body):
         lineno = getattr(node, "lineno", 0)
@@ -271,5 +271,4 @@ def _writes(loop: ast.For | ast.AsyncFor, mod: Module) -> list[tuple[int, str]]:
             and node.func.attr not in ("remote", "options")
         ):
             writes.append((lineno, node.func.value.id))
-    cache[id(loop)] = writes
     return writes
