@@ -127,7 +127,7 @@ def ref_list(expr: ast.AST, mod: Module, lenient: bool = False) -> RefList | Non
     values = mod.reaching(expr)
     if not values or any(v is None for v in values):
         return None
-    found = [_bound_list(expr, v, mod, lenient) for v in values]  # type: ignore[arg-type]
+    found = [bound_ref_list(expr, v, mod, lenient) for v in values]  # type: ignore[arg-type]
     if any(f is None for f in found):
         return None
     first = found[0]
@@ -140,9 +140,18 @@ def ref_list(expr: ast.AST, mod: Module, lenient: bool = False) -> RefList | Non
     return None
 
 
-def _bound_list(name: ast.Name, value: ast.expr, mod: Module, lenient: bool) -> RefList | None:
-    """The refs the binding ``name = value`` holds where ``name`` is read."""
-    mutations = mod.live_mutations(name, value)
+def bound_ref_list(name: ast.Name, value: ast.expr, mod: Module, lenient: bool) -> RefList | None:
+    """The refs the binding ``name = value`` holds where ``name`` is read (removing
+    items keeps a list of refs one)."""
+    mutations = [
+        m
+        for m in mod.live_mutations(name, value)
+        if not (
+            isinstance(m, ast.Call)
+            and isinstance(m.func, ast.Attribute)
+            and m.func.attr in ("pop", "remove", "clear")
+        )
+    ]
     direct = _direct_list(value, mod, lenient)
     if direct is not None:
         return direct if not mutations else None
