@@ -15,8 +15,9 @@ class ReturnRayPut(Rule):
     """A task or actor method that returns `ray.put(...)` refs.
 
     ## What it does
-    Flags `ray.put(...)` calls in a `return` of remote code: `return ray.put(x)`,
-    a list or tuple of them, or a name bound once to `ray.put(...)` and returned.
+    Flags `ray.put(...)` calls returned by remote code (tasks and actor methods):
+    `return ray.put(x)`, a tuple or list of them or of names bound to them, a name
+    bound to `ray.put(...)`, or a list filled by `.append(ray.put(...))`.
 
     ## Why is this bad?
     The task's return value is already stored in the object store. Returning a
@@ -66,17 +67,24 @@ class ReturnRayPut(Rule):
 
     @staticmethod
     def _puts(value: ast.expr, fn: ast.AST, mod: Module) -> list[ast.AST]:
+        """The ``ray.put`` calls whose refs ``value`` returns: directly, in a tuple or list
+        (of calls, or of names bound to them), or in a list filled by ``.append``."""
         if mod.is_ray_call(value, "put"):
             return [value]
         if isinstance(value, (ast.List, ast.Tuple)):
-            return [e for e in value.elts if mod.is_ray_call(e, "put")]
+            return [put for e in value.elts for put in _put_of(e, mod)]
         if isinstance(value, ast.ListComp) and mod.is_ray_call(value.elt, "put"):
             return [value.elt]
         if isinstance(value, ast.Name):
-            bound = mod.bindings(fn).get(value.id)  # type: ignore[arg-type]
-            if bound and len(bound) == 1 and bound[0] is not None:
-                if mod.is_ray_call(bound[0], "put"):
-                    return [bound[0]]
+            found = _put_of(value, mod)
+            if found:
+                return found
+            values = mod.reaching(value)
+            if values and len(values) == 1 and isinstance(values[0], (ast.List, ast.Tuple)):
+                bound = values[0]
+                if not bound.elts:
+                    return _appended_puts(value, bound, mod)
+                return [put for e in bound.elts for put in _put_of(e, mod)]
         return []
 
     def fix(self, mod: Module, node: ast.AST) -> Fix | None:
@@ -102,6 +110,35 @@ class ReturnRayPut(Rule):
             return Fix("return the value itself (and ray.get it once)", (*edits, *callers))
         title = "return the value itself (its callers must ray.get once less)"
         return Fix(title, tuple(edits), "unsafe")
+
+
+def _put_of(expr: ast.expr, mod: Module) -> list[ast.AST]:
+    """``[ray.put(...)]`` for a put call or a name that only a put call reaches."""
+    if mod.is_ray_call(expr, "put"):
+        return [expr]
+    if isinstance(expr, ast.Name):
+        bound = mod.reaching(expr)
+        if bound and len(bound) == 1 and bound[0] is not None and mod.is_ray_call(bound[0], "put"):
+            return [bound[0]]
+    return []
+
+
+def _appended_puts(name: ast.Name, bound: ast.expr, mod: Module) -> list[ast.AST]:
+    """``refs = []`` then ``refs.append(ray.put(x))``: those puts (all appends must be)."""
+    puts: list[ast.AST] = []
+    for m in mod.live_mutations(name, bound):
+        if not (
+            isinstance(m, ast.Call)
+            and isinstance(m.func, ast.Attribute)
+            and m.func.attr == "append"
+            and len(m.args) == 1
+        ):
+            return []
+        found = _put_of(m.args[0], mod)
+        if not found:
+            return []
+        puts.extend(found)
+    return puts
 
 
 def _double_gets(fn: ast.FunctionDef | ast.AsyncFunctionDef, mod: Module) -> list[Edit] | None:
