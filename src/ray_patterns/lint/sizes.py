@@ -114,7 +114,52 @@ def const_int(expr: ast.AST, mod: Module, depth: int = 0) -> int | None:
         bound = mod.resolve_value(expr)
         if bound is not None:
             return const_int(bound, mod, depth + 1)
+    if (
+        isinstance(expr, ast.Call)
+        and isinstance(expr.func, ast.Name)
+        and expr.func.id == "len"
+        and len(expr.args) == 1
+        and not mod.bindings(mod.tree).get("len")
+    ):
+        return iteration_count(expr.args[0], mod)
+    if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
+        return _argparse_default(expr, mod)
     return None
+
+
+def _argparse_default(expr: ast.Attribute, mod: Module) -> int | None:
+    """``args.num_tasks`` where ``args = parser.parse_args()`` and the parser has
+    ``add_argument("--num-tasks", type=int, default=10_000)``: the default."""
+    namespace = mod.resolve_value(expr.value)  # type: ignore[arg-type]
+    if not (
+        isinstance(namespace, ast.Call)
+        and isinstance(namespace.func, ast.Attribute)
+        and namespace.func.attr == "parse_args"
+    ):
+        return None
+    return mod.cache("argparse_defaults", lambda: _argparse_defaults(mod)).get(expr.attr)
+
+
+def _argparse_defaults(mod: Module) -> dict[str, int]:
+    found: dict[str, list[int | None]] = {}
+    for call in mod.calls:
+        if not (isinstance(call.func, ast.Attribute) and call.func.attr == "add_argument"):
+            continue
+        flags = [a.value for a in call.args if isinstance(a, ast.Constant)]
+        keywords = {kw.arg: kw.value for kw in call.keywords if kw.arg}
+        dest_node = keywords.get("dest")
+        if isinstance(dest_node, ast.Constant) and isinstance(dest_node.value, str):
+            dest = dest_node.value
+        else:
+            longs = [f for f in flags if isinstance(f, str) and f.startswith("--")]
+            names = longs or [f for f in flags if isinstance(f, str)]
+            if not names:
+                continue
+            dest = names[0].lstrip("-").replace("-", "_")
+        default = keywords.get("default")
+        found.setdefault(dest, []).append(None if default is None else const_int(default, mod))
+    # a name added twice (two parsers) is not certain
+    return {k: v[0] for k, v in found.items() if len(v) == 1 and v[0] is not None}
 
 
 def iteration_count(expr: ast.AST, mod: Module) -> int | None:

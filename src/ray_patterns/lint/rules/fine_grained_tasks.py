@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Iterator
 
 from ray_patterns._units import MANY_ITEMS
@@ -10,6 +11,8 @@ from ray_patterns.lint.core import Rule
 from ray_patterns.lint.flow import loop_count
 from ray_patterns.lint.model import Module
 
+# A sleep this short stands for microseconds of work (Ray's own example uses 10 us).
+_TINY_SLEEP_S = 0.001
 # Calls cheap enough that a body made of them is still trivial.
 _CHEAP = frozenset(
     {"abs", "min", "max", "len", "int", "float", "str", "bool", "round", "divmod", "pow", "hash"}
@@ -20,10 +23,12 @@ class FineGrainedTasks(Rule):
     """A remote function with a trivial body launched once per item of a large iterable.
 
     ## What it does
-    Flags `f.remote(x)` inside a loop or comprehension over at least
-    `large-iterable` items (a literal `range`, list, or endless iterator) when `f`
-    is a task whose body is a single `return` of a small expression (at most
-    `trivial-body-nodes` syntax nodes, no loops, only cheap builtin calls).
+    Flags `f.remote(x)` run at least `large-iterable` times (a loop or comprehension
+    over a `range` or list whose size the file states: literals, module constants,
+    `len()` of a module-level list, argparse defaults; nested loops multiply) when
+    `f` is a task whose body is a single `return` of a small expression (at most
+    `trivial-body-nodes` syntax nodes, no loops, only cheap builtin calls or calls
+    of trivial helpers of the same file), after at most a tiny `time.sleep`.
 
     ## Why is this bad?
     Each task costs scheduling, serialization and a round trip (around a
@@ -68,15 +73,30 @@ class FineGrainedTasks(Rule):
             loops = mod.loops_around(call)
             if not loops:
                 continue
-            count = loop_count(loops[0], mod)
+            count = _submissions(loops, mod)
             if count is None or count < self.settings["large_iterable"] or count >= 10**18:
                 continue
-            if not _trivial(target.node, self.settings["trivial_body_nodes"]):
+            if not _trivial(target.node, self.settings["trivial_body_nodes"], mod):
                 continue
             yield call, self.message.format(task=target.node.name, count=count)
 
 
-def _trivial(fn: ast.FunctionDef | ast.AsyncFunctionDef, limit: int) -> bool:
+def _submissions(loops: list[ast.AST], mod: Module) -> int | None:
+    """How many times the innermost loop body runs: the product over nested loops when
+    every count is known, else the innermost loop's own count."""
+    counts = [loop_count(loop, mod) for loop in loops]
+    if counts and counts[0] is None:
+        return None
+    if all(c is not None for c in counts):
+        return math.prod(c for c in counts if c is not None)
+    return counts[0]
+
+
+def _trivial(
+    fn: ast.FunctionDef | ast.AsyncFunctionDef, limit: int, mod: Module, depth: int = 0
+) -> bool:
+    """A body that is one small ``return`` (after an optional tiny ``time.sleep``), whose
+    calls are cheap builtins or trivial functions of the same file."""
     body = list(fn.body)
     if (
         body
@@ -84,6 +104,8 @@ def _trivial(fn: ast.FunctionDef | ast.AsyncFunctionDef, limit: int) -> bool:
         and isinstance(body[0].value, ast.Constant)
         and isinstance(body[0].value.value, str)
     ):
+        body = body[1:]
+    if len(body) == 2 and _tiny_sleep(body[0], mod):
         body = body[1:]
     if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
         return False
@@ -93,9 +115,38 @@ def _trivial(fn: ast.FunctionDef | ast.AsyncFunctionDef, limit: int) -> bool:
     for node in nodes:
         if isinstance(node, ast.Call):
             if not (isinstance(node.func, ast.Name) and node.func.id in _CHEAP):
-                return False
+                if not _trivial_helper(node, limit, mod, depth):
+                    return False
         if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
             return False
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
             return False
     return True
+
+
+def _trivial_helper(call: ast.Call, limit: int, mod: Module, depth: int) -> bool:
+    """``helper(x)`` where ``helper`` is a plain function of this file with a trivial body."""
+    if depth >= 2 or not isinstance(call.func, ast.Name):
+        return False
+    defs = mod.defs_by_name.get(call.func.id, [])
+    if len(defs) != 1 or not isinstance(defs[0], (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    helper = defs[0]
+    if helper.decorator_list:
+        return False
+    return _trivial(helper, limit, mod, depth + 1)
+
+
+def _tiny_sleep(stmt: ast.stmt, mod: Module) -> bool:
+    """``time.sleep(0.00001)``: a stand-in for work that takes microseconds."""
+    if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
+        return False
+    call = stmt.value
+    if mod.qualname(call.func) != "time.sleep" or len(call.args) != 1:
+        return False
+    arg = call.args[0]
+    return (
+        isinstance(arg, ast.Constant)
+        and isinstance(arg.value, (int, float))
+        and 0 <= arg.value <= _TINY_SLEEP_S
+    )
