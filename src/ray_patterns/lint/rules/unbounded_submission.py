@@ -22,7 +22,10 @@ class UnboundedSubmission(Rule):
     (or an endless one: `while True`, `itertools.count()`) when one of its
     arguments is a large object built in the loop (at least `large-object-bytes`),
     every ref is kept (a list comprehension or `.append`), and nothing in the loop
-    calls `ray.wait` or `ray.get` to bound the number of tasks in flight.
+    calls `ray.wait` or `ray.get` to bound the number of tasks in flight. With
+    small arguments, a `for`/`while` loop that keeps every ref is flagged when it
+    submits at least `large-iterable` actor calls (they queue on one actor) or at
+    least `many-submissions` tasks.
 
     ## Why is this bad?
     Submitting is much faster than running: every pending task keeps its
@@ -54,7 +57,15 @@ class UnboundedSubmission(Rule):
         "{count} submissions with ~{size} arguments and no ray.wait() keep every task in flight "
         "at once; bound the number in flight with ray.wait()"
     )
-    defaults = {"large_iterable": MANY_ITEMS, "large_object_bytes": LARGE_OBJECT_BYTES}
+    many_message = (
+        "{count} {what} submitted in a loop that keeps every ref and never waits pile up "
+        "pending in the cluster; bound the number in flight with ray.wait()"
+    )
+    defaults = {
+        "large_iterable": MANY_ITEMS,
+        "large_object_bytes": LARGE_OBJECT_BYTES,
+        "many_submissions": 10 * MANY_ITEMS,
+    }
 
     def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:
         for call in mod.calls:
@@ -69,11 +80,23 @@ class UnboundedSubmission(Rule):
                 continue
             if not _kept(call, loop, mod) or _bounded(loop, mod):
                 continue
-            size = self._largest_fresh_arg(call, loop, mod)
-            if size is None:
-                continue
             shown = "unbounded" if count >= _ENDLESS else f"{count:,}"
-            yield call, self.message.format(count=shown, size=size_text(size))
+            size = self._largest_fresh_arg(call, loop, mod)
+            if size is not None:
+                yield call, self.message.format(count=shown, size=size_text(size))
+            elif self._many(call, loop, count, mod):
+                what = "actor calls" if _actor_call(call, mod) else "tasks"
+                yield call, self.many_message.format(count=shown, what=what)
+
+    def _many(self, call: ast.Call, loop: ast.AST, count: int, mod: Module) -> bool:
+        """Small arguments: a statement loop that keeps thousands of actor calls (queued
+        on one actor) or very many tasks in flight. A comprehension is the usual
+        submit-then-get idiom and is left alone."""
+        if isinstance(loop, COMPS):
+            return False
+        if _actor_call(call, mod):
+            return True
+        return count >= self.settings["many_submissions"]
 
     def _largest_fresh_arg(self, call: ast.Call, loop: ast.AST, mod: Module) -> int | None:
         best: int | None = None
@@ -99,6 +122,16 @@ def _count(loop: ast.AST, mod: Module) -> int | None:
             return None if has_break else _ENDLESS
         return None
     return loop_count(loop, mod)
+
+
+def _actor_call(call: ast.Call, mod: Module) -> bool:
+    """``handle.method.remote(...)`` (not a known task)."""
+    receiver = call.func.value  # type: ignore[attr-defined]
+    return (
+        isinstance(receiver, ast.Attribute)
+        and receiver.attr != "options"
+        and mod.submitted(call) is None
+    )
 
 
 def _kept(call: ast.Call, loop: ast.AST, mod: Module) -> bool:
