@@ -41,7 +41,8 @@ def with_backpressure(fn: Any, max_unconsumed: int = DEFAULT_MAX_UNCONSUMED) -> 
 
     >>> import ray, ray_patterns
     >>> def count(n):
-    ...     yield from range(n)
+    ...     for item in range(n):
+    ...         yield item
     >>> gen = ray_patterns.with_backpressure(count, max_unconsumed=1).remote(3)
     >>> [ray.get(ref) for ref in gen]
     [0, 1, 2]
