@@ -19,6 +19,7 @@ _COMMANDS: dict[str, str] = {
     "explain": "ray_patterns._catalog_cli:explain",
     "pages": "ray_patterns._catalog_cli:pages",
     "doctor": "ray_patterns.doctor.cli:doctor",
+    "server": "ray_patterns.lint.server:server",
 }
 
 

@@ -6,6 +6,8 @@ That the fixed programs still compute the same thing on real Ray: test_fix_runs.
 from __future__ import annotations
 
 import json
+import shlex
+import subprocess
 from pathlib import Path
 
 import jsonschema
@@ -306,3 +308,18 @@ def test_json_and_sarif_carry_the_fix(tmp_path: Path, run_lint) -> None:
             "insertedContent": {"text": "load.remote()"},
         }
     ]
+
+
+def test_the_documented_fix_commands_run(tmp_path: Path, run_lint) -> None:
+    script = Path(__file__).resolve().parents[2] / "examples" / "recipes" / "editors" / "fix.sh"
+    subprocess.run(["bash", "-n", str(script)], check=True)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "job.py").write_text(UNNECESSARY)
+    codes_seen = []
+    for line in script.read_text().splitlines():
+        words = shlex.split(line, comments=True)
+        if words[:2] == ["ray-patterns", "lint"]:
+            codes_seen.append(run_lint(*words[2:]).exit_code)
+    # --diff: something to fix; --fix: fixed and clean; then nothing is left
+    assert codes_seen == [1, 0, 0, 0]
+    assert codes((tmp_path / "src" / "job.py").read_text()) == []
