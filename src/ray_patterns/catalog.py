@@ -241,6 +241,13 @@ PAGES: tuple[Page, ...] = (
         "Pattern: limit the number of running tasks by their resources (memory=)",
         "basic-patterns",
         _ray("limit-running-tasks"),
+        exports=(
+            "memory_map",
+            "with_memory",
+            "measure_memory",
+            "tasks_that_fit",
+            "TaskTooLargeError",
+        ),
         checks=(
             Check(
                 "RAY407",
@@ -393,6 +400,8 @@ PAGES: tuple[Page, ...] = (
         "Pattern: generators to reduce heap memory usage",
         "advanced-patterns",
         _ray("generators"),
+        exports=("generate", "with_backpressure"),
+        uses=("iter_results", "as_completed"),
         checks=(
             Check(
                 "RAY406",
@@ -407,6 +416,7 @@ PAGES: tuple[Page, ...] = (
         "Pattern: an actor to synchronize other tasks and actors",
         "advanced-patterns",
         _ray("actor-sync"),
+        exports=("Event", "Barrier", "Semaphore", "SyncActorDiedError"),
         checks=(
             Check(
                 "RAY408",
