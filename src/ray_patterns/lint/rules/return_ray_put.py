@@ -105,7 +105,13 @@ class ReturnRayPut(Rule):
         edits = [replace(node, node_text(mod, node.args[0]))]
         returns = [r for r in mod.walk_scope(fn.body) if isinstance(r, ast.Return) and r.value]
         callers = _double_gets(fn, mod) if len(returns) == 1 else None
-        direct = isinstance(value, (ast.Return, ast.Assign))
+        # the put is the whole return value: `return ray.put(v)` or `ref = ...; return ref`
+        whole = returns[0].value if len(returns) == 1 else None
+        direct = whole is node or (
+            isinstance(value, ast.Assign)
+            and isinstance(whole, ast.Name)
+            and whole.id == value.targets[0].id  # type: ignore[attr-defined]
+        )
         if callers and direct:
             return Fix("return the value itself (and ray.get it once)", (*edits, *callers))
         title = "return the value itself (its callers must ray.get once less)"
