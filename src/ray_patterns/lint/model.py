@@ -456,6 +456,13 @@ class Module:
                 anchor: ast.AST
                 if isinstance(parent, ast.Assign) and any(t is node for t in parent.targets):
                     value, anchor = parent.value, parent
+                elif isinstance(parent, (ast.Tuple, ast.List)) and self._unpacked(parent):
+                    # ``a, b = 1, 2``: each name gets its own element
+                    assign = self.parents[parent]
+                    assert isinstance(assign, ast.Assign)
+                    index = next(i for i, e in enumerate(parent.elts) if e is node)
+                    value = assign.value.elts[index]  # type: ignore[attr-defined]
+                    anchor = assign
                 elif isinstance(parent, ast.AnnAssign) and parent.target is node:
                     if parent.value is None:
                         continue  # ``x: int`` binds nothing
@@ -476,6 +483,17 @@ class Module:
         for sites in found.values():
             sites.sort(key=lambda site: site.pos)
         return found
+
+    def _unpacked(self, target: ast.Tuple | ast.List) -> bool:
+        """``a, b = x, y``: a target tuple assigned a literal tuple of the same length."""
+        assign = self.parents.get(target)
+        return (
+            isinstance(assign, ast.Assign)
+            and any(t is target for t in assign.targets)
+            and isinstance(assign.value, (ast.Tuple, ast.List))
+            and len(assign.value.elts) == len(target.elts)
+            and not any(isinstance(e, ast.Starred) for e in (*target.elts, *assign.value.elts))
+        )
 
     def _binder(self, target: ast.AST) -> ast.AST:
         """The node whose execution binds ``target``: a loop, ``with``, comprehension,
@@ -517,6 +535,9 @@ class Module:
         scopes = self.enclosing_scopes(use)
         if not scopes or scopes[-1] is not self.tree:
             scopes.append(self.tree)
+        # a default or decorator of a def runs in the scope around the def
+        while len(scopes) > 1 and not self._in_body(use, scopes[0]):
+            scopes.pop(0)
         for index, scope in enumerate(scopes):
             sites = self.binding_sites(scope).get(use.id)
             if not sites:
@@ -529,7 +550,9 @@ class Module:
     def _reaching_sites(self, use: ast.AST, sites: list[Site]) -> list[Site | None]:
         chain: list[ast.AST] = []
         node: ast.AST | None = use
-        while node is not None and not isinstance(node, _FUNCTION_SCOPES):
+        while node is not None and not (
+            isinstance(node, _FUNCTION_SCOPES) and (not chain or _holds(node, chain[-1]))
+        ):
             chain.append(node)
             node = self.parents.get(node)
         on_path = {id(n): i for i, n in enumerate(chain)}
@@ -574,6 +597,13 @@ class Module:
                         out.append(site)
                     break
         return out
+
+    def _in_body(self, node: ast.AST, scope: ast.AST) -> bool:
+        """Is ``node`` in the body of ``scope`` (not its defaults or decorators)?"""
+        child, parent = node, self.parents.get(node)
+        while parent is not None and parent is not scope:
+            child, parent = parent, self.parents.get(parent)
+        return parent is None or _holds(scope, child)
 
     def _inside(self, node: ast.AST, ancestor: ast.AST) -> bool:
         parent = self.parents.get(node)
@@ -844,3 +874,12 @@ def _binds_before(anchor: ast.AST, child: ast.AST, grandchild: ast.AST) -> bool:
         first = anchor.generators[0]
         return not (child is first and grandchild is first.iter)
     return False
+
+
+def _holds(scope: ast.AST, child: ast.AST) -> bool:
+    """Is ``child`` (a direct part of ``scope``) run inside the scope itself?"""
+    if isinstance(scope, ast.Lambda):
+        return child is scope.body
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return any(child is stmt for stmt in scope.body)
+    return True

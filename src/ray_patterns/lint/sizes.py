@@ -290,7 +290,7 @@ def estimate_bytes(expr: ast.AST, mod: Module, depth: int = 0) -> int | None:
             defs = mod.defs_by_name.get(expr.func.id, [])
             if len(defs) == 1 and not isinstance(defs[0], ast.ClassDef):
                 if not any(mod.is_remote_decorator(d) for d in defs[0].decorator_list):
-                    return returned_bytes(defs[0], mod, depth)
+                    return returned_bytes(defs[0], mod, depth + 1)
     if isinstance(expr, ast.Name):
         value = mod.resolve_value(expr)
         if value is not None:
@@ -324,14 +324,14 @@ def returned_bytes(fn: FunctionNode, mod: Module, depth: int = 0) -> int | None:
 
     def compute() -> int | None:
         returns = [n for n in mod.walk_scope(fn.body) if isinstance(n, ast.Return)]
-        if not returns or depth > 3:
+        if not returns or depth > 6:
             return None
         sizes = []
         for ret in returns:
-            size = estimate_bytes(ret.value, mod, depth + 4) if ret.value is not None else None
+            size = estimate_bytes(ret.value, mod, depth + 1) if ret.value is not None else None
             if size is None:
                 return None
             sizes.append(size)
         return min(sizes)
 
-    return mod.cache(("returned_bytes", id(fn)), compute)
+    return mod.cache(("returned_bytes", id(fn), depth), compute)

@@ -9,7 +9,7 @@ from ray_patterns._units import LARGE_OBJECT_BYTES, MANY_ITEMS
 from ray_patterns.lint.core import Rule
 from ray_patterns.lint.flow import loop_count, ref_list
 from ray_patterns.lint.model import Module
-from ray_patterns.lint.sizes import estimate_bytes, size_text
+from ray_patterns.lint.sizes import LARGE_UNKNOWN, returned_bytes, size_text
 
 
 class TooManyResults(Rule):
@@ -17,9 +17,10 @@ class TooManyResults(Rule):
 
     ## What it does
     Flags `ray.get(refs)` when `refs` is built by a loop or comprehension over at
-    least `large-iterable` items (a literal `range`, or an endless iterator) and
-    every `return` of the submitted task builds an object of at least
-    `large-object-bytes` (e.g. `np.zeros((1000, 1000))`).
+    least `large-iterable` items (a literal `range`, a module constant, or an
+    endless iterator) and every `return` of the submitted task builds an object of
+    at least `large-object-bytes` (e.g. `np.zeros((1000, 1000))`), or objects that
+    add up to at least `large-total-bytes` (N x the size of one).
 
     ## Why is this bad?
     All results must fit in the driver's memory (and the object store) at once:
@@ -43,10 +44,14 @@ class TooManyResults(Rule):
     code = "RAY203"
     name = "too-many-results"
     message = (
-        "ray.get() on {count} refs of objects of ~{size} each needs all of them in memory at "
-        "once; fetch and process them in batches"
+        "ray.get() on {count} refs of objects of ~{size} each needs all of them (~{total}) in "
+        "memory at once; fetch and process them in batches"
     )
-    defaults = {"large_iterable": MANY_ITEMS, "large_object_bytes": LARGE_OBJECT_BYTES}
+    defaults = {
+        "large_iterable": MANY_ITEMS,
+        "large_object_bytes": LARGE_OBJECT_BYTES,
+        "large_total_bytes": 64 * LARGE_OBJECT_BYTES,
+    }
 
     def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:
         for call in mod.calls:
@@ -59,10 +64,21 @@ class TooManyResults(Rule):
             if count is None or count < self.settings["large_iterable"]:
                 continue
             size = _smallest_return(refs.submissions, mod)
-            if size is None or size < self.settings["large_object_bytes"]:
+            if size is None:
+                continue
+            total = size * count
+            if (
+                size < self.settings["large_object_bytes"]
+                and total < self.settings["large_total_bytes"]
+            ):
                 continue
             shown = "unbounded" if count >= 10**18 else f"{count:,}"
-            yield call, self.message.format(count=shown, size=size_text(size))
+            yield (
+                call,
+                self.message.format(
+                    count=shown, size=size_text(size), total=size_text(min(total, LARGE_UNKNOWN))
+                ),
+            )
 
 
 def _smallest_return(subs: list[ast.Call], mod: Module) -> int | None:
@@ -71,12 +87,8 @@ def _smallest_return(subs: list[ast.Call], mod: Module) -> int | None:
         target = mod.submitted(sub)
         if target is None or target.kind != "task" or isinstance(target.node, ast.ClassDef):
             return None
-        returns = [n for n in mod.walk_scope(target.node.body) if isinstance(n, ast.Return)]
-        if not returns:
+        size = returned_bytes(target.node, mod)
+        if size is None:
             return None
-        for ret in returns:
-            size = estimate_bytes(ret.value, mod) if ret.value is not None else None
-            if size is None:
-                return None
-            sizes.append(size)
+        sizes.append(size)
     return min(sizes) if sizes else None

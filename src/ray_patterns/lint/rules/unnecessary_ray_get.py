@@ -63,9 +63,14 @@ class UnnecessaryRayGet(Rule):
             ):
                 name = parent.targets[0].id
                 scope = mod.scope_of(call)
-                if isinstance(scope, ast.ClassDef) or mod.bindings(scope).get(name) != [call]:
+                if isinstance(scope, ast.ClassDef):
                     continue
-                uses = mod.name_uses(scope, name)
+                # the reads this binding reaches (the name may be rebound before or after)
+                uses = [
+                    u
+                    for u in mod.name_uses(scope, name)
+                    if any(v is call for v in mod.reaching(u) or ())
+                ]
                 if uses and all(_is_direct_arg(u, mod.parents.get(u), mod) for u in uses):
                     yield call, self.message
 
