@@ -1,13 +1,28 @@
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
 
-from ray_patterns.bench.core import Case, Variant, discover_cases, peak_memory, run_case
+from ray_patterns.bench.cli import SUMMARY_WIDTH, summary_table
+from ray_patterns.bench.core import (
+    Case,
+    CaseResult,
+    Variant,
+    VariantResult,
+    default_verdict,
+    discover_cases,
+    peak_memory,
+    run_case,
+)
+from ray_patterns.bench.report import plot_png
 from ray_patterns.cli import main
 
 ISSUE_2_SLUGS = {
@@ -51,6 +66,20 @@ def test_run_case_repeats_round_robin_and_computes_ratios() -> None:
     assert calls == ["a", "b", "l", "a", "b", "l"]
     assert result.ratio("anti") == pytest.approx(2.0)
     assert result.ratio("library") == pytest.approx(1.1)
+    assert result.verdict == "anti-pattern 2.0x slower; library = by hand"
+
+
+def test_a_quick_caveat_replaces_the_misleading_ratio() -> None:
+    case = Case(
+        "demo",
+        "synthetic",
+        lambda quick: [Variant("a", "anti", lambda: None), Variant("b", "better", lambda: None)],
+        repeats=(1, 1),
+        quick_caveat="startup dominates below 1M items",
+    )
+    quick, full = run_case(case, quick=True), run_case(case, quick=False)
+    assert quick.verdict.startswith("quick size too small: startup dominates")
+    assert "too small" not in full.verdict
 
 
 def test_a_failing_variant_is_reported_and_does_not_stop_the_others() -> None:
@@ -79,6 +108,8 @@ def test_peak_memory_sees_the_driver_heap_grow() -> None:
         time.sleep(0.1)
         del block
     assert mem["driver_heap_mib"] >= 32
+    assert mem["driver_peak_mib"] >= 64  # the kernel's peak RSS: exact, not sampled
+    assert mem["store_peak_mib"] == pytest.approx(0, abs=1)  # nothing was put
 
 
 def test_list_and_unknown_case() -> None:
@@ -93,11 +124,11 @@ def test_list_and_unknown_case() -> None:
 @pytest.mark.usefixtures("ray_session")
 def test_bench_quick_run_writes_json_with_machine_and_ratios(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    args = ["bench", "--quick", "ray-get-loop", "--json", str(out)]
-    args += ["--plot", str(tmp_path / "figures"), "--html", str(tmp_path / "bench.html")]
+    args = ["bench", "--quick", "--case", "ray-get-loop", "--json", str(out)]
+    args += ["--plot", str(tmp_path / "figures")]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    assert "ray-get-loop" in result.output and "library/better" in result.output
+    assert "ray-get-loop" in result.output and "verdict" in result.output
     data = json.loads(out.read_text())
     assert data["machine"]["cpu_count"] >= 1 and data["machine"]["ray_version"]
     (case,) = data["cases"]
@@ -109,8 +140,11 @@ def test_bench_quick_run_writes_json_with_machine_and_ratios(tmp_path: Path) -> 
     assert png.startswith(b"\x89PNG")
     table = (tmp_path / "figures" / "ray-get-loop.md").read_text()
     assert "| get in loop | anti |" in table and "![ray-get-loop bench](ray-get-loop.png)" in table
-    page = (tmp_path / "bench.html").read_text()
+    # quick runs write the HTML report to a temporary folder and say where
+    html_line = next(line for line in result.output.splitlines() if line.startswith("plots of"))
+    page = Path(html_line.split(": ", 1)[1].strip()).read_text()
     assert "data:image/png;base64," in page and "bounded_map" in page
+    assert case["verdict"].startswith("anti-pattern") and case["kind"] == "speed"
 
 
 def _double(x: int) -> int:
@@ -130,3 +164,86 @@ def test_every_peer_runs_the_workload_and_checks_its_result() -> None:
     assert len(seen) == len(variants)
     # ray.data need not keep input order
     assert all(sorted(values) == [2 * x for x in range(20)] for values in seen)
+
+
+def test_every_catalog_page_has_a_bench_case_and_every_case_a_page() -> None:
+    from ray_patterns import catalog
+
+    pages = {p.bench_case for p in catalog.PAGES}
+    cases = discover_cases()
+    assert set(cases) - pages == set(catalog.TOOL_BENCH_CASES)
+    missing = sorted(pages - set(cases))
+    assert not missing, f"pages without a bench case (bench/cases/<slug>.py): {missing}"
+    for slug in pages:
+        module = importlib.import_module("ray_patterns.bench.cases." + slug.replace("-", "_"))
+        assert module.CASE.slug == slug
+
+
+# what each page is about, so what its headline must be (issue 15)
+PAGE_KINDS = {
+    "limit-tasks": "memory",
+    "too-many-results": "memory",
+    "generators": "memory",
+    "map-reduce": "memory",
+    "submission-order": "latency",
+    "concurrent-operations-async-actor": "latency",
+    "global-variables": "correctness",
+    "fault-tolerance-actor-checkpointing": "correctness",
+    "out-of-band-object-ref-serialization": "correctness",
+    "fork-new-processes": "correctness",
+}
+
+
+def test_each_page_case_leads_with_its_pages_kind_of_metric() -> None:
+    cases = discover_cases()
+    for slug, kind in PAGE_KINDS.items():
+        if slug in cases:  # a missing case fails the test above
+            assert cases[slug].kind == kind, slug
+            assert kind != "correctness" or cases[slug].correct, slug
+
+
+@pytest.mark.usefixtures("ray_session")
+@pytest.mark.parametrize(
+    ("slug", "says"),
+    [("too-many-results", "the memory"), ("global-variables", "read 6, expected 7")],
+)
+def test_a_real_case_reports_its_pages_metric_in_every_run(slug: str, says: str) -> None:
+    case = dataclasses.replace(discover_cases()[slug], repeats=(1, 1))  # one run each: fast
+    result = run_case(case, quick=True)
+    assert all(v.error is None for v in result.variants), result.variants
+    for variant in result.variants:
+        assert variant.values and all(case.metric in e for e in variant.extras)
+        if case.correct:
+            assert all(case.correct in e for e in variant.extras)
+    assert result.verdict.startswith("anti-pattern") and says in result.verdict, result.verdict
+    png = plot_png(result, {"cpu_count": 2, "ray_version": "x"})
+    assert png.startswith(b"\x89PNG")
+
+
+def test_the_summary_fits_100_columns_with_every_page_name_in_full() -> None:
+    from ray_patterns import catalog
+
+    def variant(role: str, value: float) -> VariantResult:
+        return VariantResult(f"a {role} variant", role, [value], [{"seconds": value}])  # type: ignore[arg-type]
+
+    results = []
+    for slug in [p.bench_case for p in catalog.PAGES] + list(catalog.TOOL_BENCH_CASES):
+        res = CaseResult(
+            slug,
+            "s",
+            "seconds",
+            [variant("anti", 2.0), variant("better", 1.0), variant("library", 1.0)],
+            label="result delay",
+        )
+        peer = "ray.util.multiprocessing.Pool.map (incl. start)"
+        res.variants.append(VariantResult(peer, "peer", [1.5]))
+        res.verdict = default_verdict(res)
+        results.append(res)
+    console = Console(width=200, record=True)
+    for table in summary_table(results):
+        console.print(table, width=SUMMARY_WIDTH)
+    text = console.export_text()
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= 100
+    for res in results:
+        assert re.search(rf"^ ?{re.escape(res.slug)}\s", text, re.M), res.slug
+    assert "anti-pattern 2.0x slower; library = by hand" in text

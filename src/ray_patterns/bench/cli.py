@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
+import tempfile
 from pathlib import Path
 
 import click
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -15,32 +16,64 @@ from rich.table import Table
 from ray_patterns.bench.core import CaseResult, discover_cases, machine_info, run_case
 from ray_patterns.bench.report import format_value, write_html, write_plots
 
-
-def _ratio(value: float) -> str:
-    return "-" if math.isnan(value) else f"{value:.2f}x"
+SUMMARY_WIDTH = 100
 
 
-def summary_table(results: list[CaseResult]) -> Table:
-    table = Table(title="ray-patterns bench: medians (anti-pattern vs better by hand vs library)")
-    for name in ("slug", "metric", "anti", "better", "library", "best peer"):
-        table.add_column(name, justify="left" if name in ("slug", "metric") else "right")
-    table.add_column("anti/better", justify="right")
-    table.add_column("library/better", justify="right")
-    table.add_column("store peak anti/better/library", justify="right")
-    for res in results:
-        cells = []
-        for role in ("anti", "better", "library"):
-            v = res.by_role(role)  # type: ignore[arg-type]
-            cells.append(format_value(v.median, res.metric) if v else "-")
-        peers = [v for v in res.variants if v.role == "peer" and v.values]
+def _peer_phrase(res: CaseResult) -> str:
+    """``"best peer joblib loky: 1.2x faster than by hand"``, or ``""`` when no peer ran."""
+    best = res.best_peer()
+    if best is not None and res.kind == "correctness" and res.correct:
+        # a peer that gets the result wrong is no alternative, however fast
+        right = res.by_role("better")
+        want = right.extra_median(res.correct) if right is not None else float("nan")
+        peers = [
+            v
+            for v in res.variants
+            if v.role == "peer" and v.values and v.extra_median(res.correct) == want
+        ]
         best = min(peers, key=lambda v: v.median) if peers else None
-        peer_cell = f"{format_value(best.median, res.metric)} ({best.name})" if best else "-"
-        lib_ratio = res.ratio("library")
-        lib_cell = _ratio(lib_ratio)
-        if not math.isnan(lib_ratio) and lib_ratio > 1.10:
-            lib_cell = f"[red]{lib_cell}[/red]"
-        table.add_row(res.slug, res.metric, *cells, peer_cell, _ratio(res.ratio("anti")), lib_cell)
-    return table
+    better = res.by_role("better")
+    if best is None:
+        return ""
+    if better is None or not better.median:
+        return f"best peer {best.name}"
+    ratio = best.median / better.median
+    worse = ratio if res.lower_is_better else 1 / ratio
+    if 1 / 1.10 <= worse <= 1.10:
+        return f"best peer: {best.name} = by hand"
+    factor = max(worse, 1 / worse)
+    said = f"{factor:.1f}x" if factor < 10 else f"{factor:.0f}x"
+    word = {"memory": ("less", "more"), "latency": ("lower", "higher")}.get(
+        res.kind, ("faster", "slower")
+    )
+    return f"best peer: {best.name} {said} {word[0] if worse < 1 else word[1]}"
+
+
+def summary_table(results: list[CaseResult]) -> list[Table]:
+    """One row per page in the catalog's order, then the tool cases; fits 100 columns."""
+    from ray_patterns import catalog
+
+    order = {p.bench_case: i for i, p in enumerate(catalog.PAGES)}
+    pages = sorted((r for r in results if r.slug in order), key=lambda r: order[r.slug])
+    tools = [r for r in results if r.slug not in order]
+    tables = []
+    for title, rows, first in (
+        ("ray-patterns bench: each page on its own metric (one run)", pages, "page"),
+        ("the tools themselves", tools, "case"),
+    ):
+        if not rows:
+            continue
+        table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+        table.add_column(first, no_wrap=True)
+        table.add_column("measured", no_wrap=True)
+        table.add_column("verdict")
+        for res in rows:
+            verdict = "; ".join(p for p in (res.verdict or "-", _peer_phrase(res)) if p)
+            if "NOT worse" in verdict or "too small" in verdict or "no verdict" in verdict:
+                verdict = f"[yellow]{verdict}[/yellow]"
+            table.add_row(res.slug, res.label or res.metric, verdict)
+        tables.append(table)
+    return tables
 
 
 def detail_table(res: CaseResult) -> Table:
@@ -75,6 +108,12 @@ def to_json(results: list[CaseResult], quick: bool) -> dict[str, object]:
                 "slug": r.slug,
                 "summary": r.summary,
                 "metric": r.metric,
+                "kind": r.kind,
+                "label": r.label,
+                "lower_is_better": r.lower_is_better,
+                "correct": r.correct,
+                "verdict": r.verdict,
+                "caveat": r.caveat,
                 "ratios": {"anti/better": r.ratio("anti"), "library/better": r.ratio("library")},
                 "figures": r.figures,
                 "variants": [
@@ -105,11 +144,18 @@ def to_json(results: list[CaseResult], quick: bool) -> dict[str, object]:
     help="Write DIR/<slug>.png and DIR/<slug>.md (table embedding the plot).",
 )
 @click.option(
-    "--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), help="One HTML page."
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="One HTML page with every table and plot (quick runs write one to a temporary folder).",
+)
+@click.option(
+    "--case", "case_names", multiple=True, help="A case to run (repeatable); same as SLUGS."
 )
 @click.option("--list", "list_only", is_flag=True, help="List the cases and exit.")
 def bench(
     slugs: tuple[str, ...],
+    case_names: tuple[str, ...],
     quick: bool,
     json_path: Path | None,
     plot_dir: Path | None,
@@ -125,6 +171,7 @@ def bench(
         for slug, case in cases.items():
             click.echo(f"{slug:40} {case.summary}")
         return
+    slugs = (*slugs, *case_names)
     unknown = [s for s in slugs if s not in cases]
     if unknown:
         raise click.UsageError(f"unknown case(s): {', '.join(unknown)}; known: {', '.join(cases)}")
@@ -160,7 +207,8 @@ def bench(
             progress.advance(task)
     for res in results:
         console.print(detail_table(res))
-    console.print(summary_table(results))
+    for table in summary_table(results):
+        console.print(table, width=min(console.width, SUMMARY_WIDTH))
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(to_json(results, quick), indent=2, default=float))
@@ -168,9 +216,11 @@ def bench(
     if plot_dir is not None:
         write_plots(results, info, plot_dir)
         console.print(f"wrote {len(results)} plots and tables to {plot_dir}")
+    if html_path is None and quick:
+        html_path = Path(tempfile.mkdtemp(prefix="ray-patterns-bench-")) / "bench.html"
     if html_path is not None:
         write_html(results, info, html_path)
-        console.print(f"wrote {html_path}")
+        console.print(f"plots of each page on its own metric: {html_path}")
     failed = [f"{r.slug}/{v.name}" for r in results for v in r.variants if v.error]
     if failed:
         raise click.ClickException(f"variants failed: {', '.join(failed)}")

@@ -6,8 +6,10 @@ defines ``CASE = Case(...)``. Adding a file adds a case.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import importlib
+import math
 import os
 import pkgutil
 import platform
@@ -21,6 +23,19 @@ from typing import Literal
 
 Role = Literal["anti", "better", "library", "peer"]
 Extra = dict[str, float]
+#: what a page is about, so what its headline figure is
+Kind = Literal["speed", "latency", "memory", "correctness"]
+
+_LATENCY_KEYS = ("delay", "latency", "p50", "p90", "p99", "first_result")
+
+
+def metric_kind(metric: str) -> Kind:
+    """The kind a metric's key implies: ``*_mib`` memory, delays/percentiles latency, else speed."""
+    if metric.endswith("_mib"):
+        return "memory"
+    if any(k in metric for k in _LATENCY_KEYS):
+        return "latency"
+    return "speed"
 
 
 @dataclass(frozen=True)
@@ -39,6 +54,18 @@ class Case:
     ``variants(quick)`` builds the variants at the size for that mode; ``metric``
     is ``"seconds"`` (wall time taken by the harness) or a key every variant
     returns in its extras (e.g. ``"first_result_s"``) when wall time is not the point.
+
+    The summary leads with what the page is about: ``kind`` (default: implied by
+    the metric's name; a memory metric such as ``"store_peak_mib"`` turns on
+    ``memory``). A correctness page names in ``correct`` the extra that shows the
+    result (e.g. ``"value"``) and says in ``verdict`` what the anti-pattern got
+    wrong ("read 6, expected 7"). ``quick_caveat`` says why the quick size cannot
+    show the page's point, where it cannot: the summary prints it instead of a
+    misleading ratio.
+
+    Example::
+
+        Case("ray-get-loop", "n tasks: get in the loop vs submit all", variants)
     """
 
     slug: str
@@ -50,6 +77,19 @@ class Case:
     setup: Callable[[], None] | None = None
     # named figures measured once per run (e.g. a target ratio), beside the variants
     figures: Callable[[bool], dict[str, float]] | None = None
+    kind: Kind | None = None
+    lower_is_better: bool = True
+    correct: str | None = None
+    verdict: Callable[[CaseResult], str] | None = None
+    quick_caveat: str = ""
+    #: what the summary calls the metric (default: from its key)
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        kind = self.kind or ("correctness" if self.correct else metric_kind(self.metric))
+        object.__setattr__(self, "kind", kind)
+        if kind == "memory":
+            object.__setattr__(self, "memory", True)
 
 
 @dataclass
@@ -76,6 +116,14 @@ class CaseResult:
     metric: str
     variants: list[VariantResult]
     figures: dict[str, float] = field(default_factory=dict)
+    kind: Kind = "speed"
+    lower_is_better: bool = True
+    correct: str | None = None
+    quick: bool = False
+    #: why the quick size cannot show the page (set only in quick runs)
+    caveat: str = ""
+    verdict: str = ""
+    label: str = ""
 
     def by_role(self, role: Role) -> VariantResult | None:
         return next((v for v in self.variants if v.role == role and v.values), None)
@@ -85,6 +133,119 @@ class CaseResult:
         if a is None or b is None or not b.median:
             return float("nan")
         return a.median / b.median
+
+    def best_peer(self) -> VariantResult | None:
+        """The peer with the best median on the metric, if any peer ran."""
+        peers = [v for v in self.variants if v.role == "peer" and v.values]
+        if not peers:
+            return None
+        pick = min if self.lower_is_better else max
+        return pick(peers, key=lambda v: v.median)
+
+
+def _times(factor: float) -> str:
+    return f"{factor:.1f}x" if factor < 10 else f"{factor:.0f}x"
+
+
+def compare(ratio: float, kind: Kind, lower_is_better: bool = True) -> str:
+    """An anti-pattern's ratio to the fix in words: ``"2.0x slower"``, ``"holds 5x the memory"``.
+
+    ``"="`` within 10%; ``"-"`` when there is no ratio.
+    """
+    if math.isnan(ratio) or ratio <= 0:
+        return "-"
+    worse = ratio if lower_is_better else 1 / ratio
+    if 1 / 1.10 <= worse <= 1.10:
+        return "="
+    if kind == "memory":
+        return f"holds {_times(ratio)} the memory"
+    if kind == "latency":
+        return f"has {_times(ratio)} the latency"
+    return f"{_times(max(worse, 1 / worse))} {'slower' if worse > 1 else 'faster'}"
+
+
+_BETTER_WORSE: dict[Kind, tuple[str, str]] = {
+    "speed": ("faster", "slower"),
+    "correctness": ("faster", "slower"),
+    "memory": ("less memory", "more memory"),
+    "latency": ("lower latency", "higher latency"),
+}
+
+
+def _near_zero(res: CaseResult, *roles: Role) -> bool:
+    """Memory figures under 1 MiB: ratios between them are noise, not a finding."""
+    if res.kind != "memory":
+        return False
+    figures = [v.median for r in roles if (v := res.by_role(r)) is not None]
+    return bool(figures) and all(abs(f) < 1.0 for f in figures)
+
+
+def library_phrase(res: CaseResult) -> str:
+    """The library against the fix by hand: ``"library = by hand"``, ``"library 1.4x faster"``."""
+    if res.by_role("library") is None:
+        return "fix: plain Ray"
+    ratio = res.ratio("library")
+    if _near_zero(res, "library", "better"):
+        return "library = by hand"
+    if math.isnan(ratio) or ratio <= 0:
+        return "library: no figure"
+    worse = ratio if res.lower_is_better else 1 / ratio
+    if 1 / 1.10 <= worse <= 1.10:
+        return "library = by hand"
+    good, bad = _BETTER_WORSE[res.kind]
+    factor = _times(max(worse, 1 / worse))
+    if res.kind == "memory":
+        return f"library holds {factor} {'more' if worse > 1 else 'less'} than by hand"
+    return f"library {factor} {bad if worse > 1 else good} than by hand"
+
+
+def _fig(value: float) -> str:
+    return f"{value:.1f}" if abs(value) < 10 else f"{value:.0f}"
+
+
+def _mib(value: float) -> str:
+    return f"{value:.1f} MiB" if abs(value) < 10 else f"{value:.0f} MiB"
+
+
+def default_verdict(res: CaseResult) -> str:
+    """``"anti-pattern 2.0x slower; library = by hand"``, from the medians of one run."""
+    parts = []
+    anti = res.by_role("anti")
+    if anti is not None:
+        if res.caveat:
+            parts.append(f"quick size too small: {res.caveat}")
+        elif res.kind == "correctness" and res.correct:
+            got, right = anti.extra_median(res.correct), _role_extra(res, "better", res.correct)
+            same = got == right
+            parts.append(
+                f"anti-pattern {'right too' if same else 'wrong'}: {res.correct} "
+                f"{got:.3g}, fix {right:.3g}"
+            )
+        else:
+            said = compare(res.ratio("anti"), res.kind, res.lower_is_better)
+            ratio = res.ratio("anti")
+            worse = ratio if res.lower_is_better else 1 / ratio
+            better = res.by_role("better")
+            if res.kind == "memory" and better is not None:
+                figures = f"{_fig(anti.median)} vs {_mib(better.median)}"
+                if abs(better.median) < 1.0 and anti.median >= 1.0:
+                    parts.append(f"anti-pattern holds {figures}")
+                elif said in ("=", "-") or worse < 1:
+                    parts.append(f"anti-pattern NOT worse here ({figures})")
+                else:
+                    parts.append(f"anti-pattern {said} ({figures})")
+            elif said in ("=", "-") or worse < 1:
+                parts.append(f"anti-pattern NOT worse here ({ratio:.2f}x)")
+            else:
+                parts.append(f"anti-pattern {said}")
+    if res.by_role("better") is not None or res.by_role("library") is not None:
+        parts.append(library_phrase(res))
+    return "; ".join(parts)
+
+
+def _role_extra(res: CaseResult, role: Role, key: str) -> float:
+    v = res.by_role(role)
+    return v.extra_median(key) if v is not None else float("nan")
 
 
 def discover_cases() -> dict[str, Case]:
@@ -111,27 +272,32 @@ def _proc_status_kib(field_name: str) -> int:
     return 0
 
 
-def _store_probe() -> Callable[[], float] | None:
-    """A function returning the object store's bytes in use, from the local raylet.
+def _store_probe() -> Callable[[], tuple[float, float]] | None:
+    """A function returning the local object store's (bytes used, bytes pinned as primary copies).
 
-    Ray has no public API for this figure (``ray memory --stats-only`` prints it);
-    this asks the raylet the same way, and the bench leaves it out if that fails.
+    Ray's own counters, from the raylet's ``GetNodeStats`` RPC (what ``ray memory
+    --stats-only`` prints; about 1 ms a call here). Ray keeps no peak, so
+    ``peak_memory`` polls this back to back. The bench leaves the figure out if
+    the raylet cannot be asked.
     """
     try:
         import ray
         from ray._private.grpc_utils import init_grpc_channel
         from ray.core.generated import node_manager_pb2, node_manager_pb2_grpc
 
-        node = next(n for n in ray.nodes() if n["Alive"])
+        me = ray.get_runtime_context().get_node_id()
+        node = next(n for n in ray.nodes() if n["Alive"] and n["NodeID"] == me)
         channel = init_grpc_channel(f"{node['NodeManagerAddress']}:{node['NodeManagerPort']}")
         stub = node_manager_pb2_grpc.NodeManagerServiceStub(channel)
-        request = node_manager_pb2.FormatGlobalMemoryInfoRequest(  # type: ignore[attr-defined]
+        request = node_manager_pb2.GetNodeStatsRequest(  # type: ignore[attr-defined]
             include_memory_info=False
         )
 
-        def used() -> float:
-            reply = stub.FormatGlobalMemoryInfo(request, timeout=5)
-            return float(reply.store_stats.object_store_bytes_used)
+        def used() -> tuple[float, float]:
+            stats = stub.GetNodeStats(request, timeout=5).store_stats
+            return float(stats.object_store_bytes_used), float(
+                stats.object_store_bytes_primary_copy
+            )
 
         used()
         return used
@@ -139,29 +305,79 @@ def _store_probe() -> Callable[[], float] | None:
         return None
 
 
-@contextmanager
-def peak_memory(interval: float = 0.02) -> Iterator[Extra]:
-    """Peak growth (MiB) of the object store in use and of the driver's heap.
+def _reset_peak_rss() -> bool:
+    """Reset the kernel's peak-RSS mark (VmHWM) of this process; False where Linux refuses.
 
-    Ray maps numpy results zero-copy, so the driver's RSS mixes its heap
-    (RssAnon) with mapped store pages (RssShmem); the handbook's memory claims
-    are about the object store, so store and heap are reported apart.
+    Heap freed by the last run first goes back to the OS (glibc's ``malloc_trim``):
+    kept, it would be reused without raising the RSS, hiding the next run's peak.
+    """
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def settle_store(timeout: float = 3.0) -> None:
+    """Wait until the object store stops shrinking: the last variant's objects are freed.
+
+    Ray frees released objects in batches, so a variant started at once would
+    count the previous one's leftovers in its own peak.
+    """
+    store = _store_probe()
+    if store is None:
+        return
+    deadline = time.monotonic() + timeout
+    last = store()[0]
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = store()[0]
+        if now >= last:
+            return
+        last = now
+
+
+@contextmanager
+def peak_memory(interval: float = 0.0) -> Iterator[Extra]:
+    """Peak growth (MiB) of the object store and of the driver, over the ``with`` body.
+
+    - ``store_peak_mib``: bytes pinned in the local object store as primary
+      copies (what the program holds alive), from Ray's own counter, polled back
+      to back (``store_poll_ms`` is the longest gap between two readings);
+      ``store_used_peak_mib`` adds objects released but not yet freed by Ray.
+    - ``driver_peak_mib``: the driver's peak RSS (the kernel's VmHWM, reset at
+      the start: exact, no sampling), which counts store pages the driver maps.
+    - ``driver_heap_mib``: the driver's own heap (RssAnon), sampled.
     """
     out: Extra = {}
     store = _store_probe()
-    base = {"anon": _proc_status_kib("RssAnon") * 1024.0, "store": store() if store else 0.0}
-    peak = dict(base)
+    exact_rss = _reset_peak_rss()
+    base_rss = _proc_status_kib("VmRSS") * 1024.0
+    used0, pinned0 = store() if store else (0.0, 0.0)
+    anon0 = _proc_status_kib("RssAnon") * 1024.0
+    peak = {"anon": anon0, "used": used0, "pinned": pinned0, "gap": 0.0}
     stop = threading.Event()
 
     def sample() -> None:
+        last = time.perf_counter()
         while True:
             peak["anon"] = max(peak["anon"], _proc_status_kib("RssAnon") * 1024.0)
             if store is not None:
                 try:
-                    peak["store"] = max(peak["store"], store())
+                    used, pinned = store()
                 except Exception:
                     pass
-            if stop.wait(interval):
+                else:
+                    peak["used"] = max(peak["used"], used)
+                    peak["pinned"] = max(peak["pinned"], pinned)
+                now = time.perf_counter()
+                peak["gap"], last = max(peak["gap"], now - last), now
+            if stop.wait(interval if store is not None else max(interval, 0.005)):
                 return
 
     thread = threading.Thread(target=sample, daemon=True)
@@ -171,9 +387,14 @@ def peak_memory(interval: float = 0.02) -> Iterator[Extra]:
     finally:
         stop.set()
         thread.join()
-        out["driver_heap_mib"] = (peak["anon"] - base["anon"]) / (1 << 20)
+        mib = float(1 << 20)
+        out["driver_heap_mib"] = (peak["anon"] - anon0) / mib
+        if exact_rss:
+            out["driver_peak_mib"] = (_proc_status_kib("VmHWM") * 1024.0 - base_rss) / mib
         if store is not None:
-            out["store_peak_mib"] = (peak["store"] - base["store"]) / (1 << 20)
+            out["store_peak_mib"] = (peak["pinned"] - pinned0) / mib
+            out["store_used_peak_mib"] = (peak["used"] - used0) / mib
+            out["store_poll_ms"] = peak["gap"] * 1000
 
 
 def run_case(
@@ -207,7 +428,8 @@ def run_case(
             gc.collect()
             try:
                 if case.memory:
-                    with peak_memory() as mem:
+                    settle_store()
+                    with peak_memory(0.0 if case.kind == "memory" else 0.01) as mem:
                         start = time.perf_counter()
                         extra = variant.run() or {}
                         elapsed = time.perf_counter() - start
@@ -230,7 +452,40 @@ def run_case(
             figures = case.figures(quick)
         except Exception as exc:
             results.append(VariantResult("figures", "peer", error=f"{type(exc).__name__}: {exc}"))
-    return CaseResult(case.slug, case.summary, case.metric, results, figures)
+    res = CaseResult(
+        case.slug,
+        case.summary,
+        case.metric,
+        results,
+        figures,
+        kind=case.kind or "speed",
+        lower_is_better=case.lower_is_better,
+        correct=case.correct,
+        quick=quick,
+        caveat=case.quick_caveat if quick else "",
+        label=case.label or metric_label(case.metric),
+    )
+    try:
+        res.verdict = (case.verdict or default_verdict)(res)
+    except Exception as exc:  # a verdict must not lose the figures
+        res.verdict = f"no verdict ({type(exc).__name__}: {exc})"
+    return res
+
+
+_LABELS = {
+    "seconds": "time",
+    "store_peak_mib": "store peak",
+    "driver_peak_mib": "driver peak",
+    "p99_ms": "p99 latency",
+    "mean_delay_s": "result delay",
+    "per_call_ms": "per call",
+    "workload_s": "workload time",
+}
+
+
+def metric_label(metric: str) -> str:
+    """What the summary calls a metric key (``"store_peak_mib"`` -> ``"store peak"``)."""
+    return _LABELS.get(metric, metric.replace("_", " "))
 
 
 def machine_info() -> dict[str, object]:

@@ -8,45 +8,64 @@ import io
 import math
 from pathlib import Path
 
-from ray_patterns.bench.core import CaseResult
+from ray_patterns.bench.core import CaseResult, metric_label
 
 ROLE_COLORS = {"anti": "#d62728", "better": "#2ca02c", "library": "#1f77b4", "peer": "#7f7f7f"}
 
 
-def _unit(metric: str) -> tuple[str, float]:
+def _unit(metric: str) -> str:
     if metric.endswith("_mib"):
-        return "MiB", 1.0
-    return "seconds", 1.0
+        return "MiB"
+    if metric.endswith("_ms"):
+        return "ms"
+    if metric == "seconds" or metric.endswith("_s"):
+        return "seconds"
+    return ""
+
+
+def plot_key(result: CaseResult) -> str:
+    """The figure a page's plot shows: its metric, or for a correctness page its result."""
+    if result.kind == "correctness" and result.correct:
+        return result.correct
+    return result.metric
 
 
 def plot_png(result: CaseResult, machine: dict[str, object]) -> bytes:
-    """Median per variant with min-max bars, coloured by role."""
+    """Median per variant with min-max bars, coloured by role, on the page's own metric."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    variants = [v for v in result.variants if v.values]
-    fig, ax = plt.subplots(figsize=(8, 0.5 + 0.45 * max(len(variants), 1)))
-    names = [f"{v.name} ({v.role})" for v in variants]
-    medians = [v.median for v in variants]
-    low = [v.median - min(v.values) for v in variants]
-    high = [max(v.values) - v.median for v in variants]
+    key = plot_key(result)
+    rows = []
+    for v in result.variants:
+        values = [e[key] for e in v.extras if key in e]
+        if values:
+            rows.append((v, sorted(values)[len(values) // 2], min(values), max(values)))
+    fig, ax = plt.subplots(figsize=(8, 0.9 + 0.45 * max(len(rows), 1)))
+    medians = [m for _, m, _, _ in rows]
     ax.barh(
-        names,
+        [f"{v.name} ({v.role})" for v, *_ in rows],
         medians,
-        xerr=[low, high],
-        color=[ROLE_COLORS[v.role] for v in variants],
+        xerr=[[m - lo for _, m, lo, _ in rows], [hi - m for _, m, _, hi in rows]],
+        color=[ROLE_COLORS[v.role] for v, *_ in rows],
         capsize=3,
     )
     ax.invert_yaxis()
-    if medians and max(medians) / max(min(medians), 1e-12) > 50:
+    if medians and min(medians) > 0 and max(medians) / min(medians) > 50:
         ax.set_xscale("log")
-    unit, _ = _unit(result.metric)
-    ax.set_xlabel(f"{result.metric} ({unit}), median with min-max")
+    unit = _unit(key)
+    better = "lower is better" if result.lower_is_better else "higher is better"
+    if key != result.metric:
+        better = "the result each variant got"
+    label = result.label if key == result.metric else metric_label(key)
+    name = f"{label} ({unit})" if unit else label
+    ax.set_xlabel(f"{name}, median with min-max; {better}")
     ax.set_title(
-        f"{result.slug}: {machine.get('cpu_count')} cores, Ray {machine.get('ray_version')}",
-        fontsize=10,
+        f"{result.slug}: {result.verdict}\n{machine.get('cpu_count')} cores, "
+        f"Ray {machine.get('ray_version')}{', quick sizes' if result.quick else ''}",
+        fontsize=9,
     )
     fig.tight_layout()
     buffer = io.BytesIO()
@@ -89,6 +108,8 @@ def markdown_table(result: CaseResult, machine: dict[str, object], image: str | 
         lines.append("| " + " | ".join(row) + " |")
     lines += [
         "",
+        f"**{result.verdict}**" if result.verdict else "",
+        "",
         f"anti/better: {format_value(result.ratio('anti'), 'x')}x, "
         f"library/better: {format_value(result.ratio('library'), 'x')}x",
     ]
@@ -122,6 +143,8 @@ def write_html(results: list[CaseResult], machine: dict[str, object], path: Path
     for result in results:
         parts.append(f"<h2 id='{result.slug}'>{html.escape(result.slug)}</h2>")
         parts.append(f"<p>{html.escape(result.summary)}</p>")
+        if result.verdict:
+            parts.append(f"<p><b>{html.escape(result.verdict)}</b></p>")
         keys = sorted({k for v in result.variants for e in v.extras for k in e} - {result.metric})
         head = ["variant", "role", f"median {result.metric}", "min", "max", *keys]
         parts.append("<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>")

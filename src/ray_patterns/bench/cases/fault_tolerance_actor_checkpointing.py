@@ -21,7 +21,7 @@ import ray
 
 from ray_patterns import checkpointed, readonly
 from ray_patterns._ray import ensure_ray
-from ray_patterns.bench.core import Case, Extra, Variant
+from ray_patterns.bench.core import Case, CaseResult, Extra, Variant, library_phrase
 
 
 class _Counter:
@@ -84,6 +84,9 @@ def _measure(actor: Any, calls: int, kill: bool) -> Extra:
         "per_call_ms": per_call * 1000,
         "recovery_s": recovery,
         "state_kept": after / expected if expected else 1.0,
+        "updates": float(calls),
+        # of this run's updates (acknowledged before the kill), how many the restart lost
+        "updates_lost": float(max(0, min(calls, expected - after))),
     }
 
 
@@ -115,10 +118,25 @@ def variants(quick: bool) -> list[Variant]:
     ]
 
 
+def verdict(res: CaseResult) -> str:
+    """How many acknowledged updates a restart lost, then what checkpointing costs per call."""
+    parts = []
+    for role, who in (("anti", "anti-pattern"), ("library", "library")):
+        v = res.by_role(role)
+        if v is None:
+            continue
+        lost, updates = v.extra_median("updates_lost"), v.extra_median("updates")
+        if role == "anti" or lost:
+            parts.append(f"{who} lost {lost:.0f} of {updates:.0f} updates")
+    return "; ".join([*parts, library_phrase(res)])
+
+
 CASE = Case(
     "fault-tolerance-actor-checkpointing",
     "per-call cost of checkpointing and recovery after SIGKILL (state_kept: 1 = intact)",
     variants,
     metric="per_call_ms",
     repeats=(2, 5),
+    correct="updates_lost",
+    verdict=verdict,
 )

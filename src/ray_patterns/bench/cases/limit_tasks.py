@@ -106,5 +106,5 @@ CASE = Case(
     "limit-tasks",
     "n tasks of 20 ms, each with a 4 MB argument: all at once vs 4 in flight",
     variants,
-    memory=True,
+    metric="store_peak_mib",
 )

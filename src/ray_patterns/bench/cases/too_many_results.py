@@ -51,5 +51,5 @@ CASE = Case(
     "too-many-results",
     "n numpy results of several MB: one get vs chunks (driver-mapped store memory)",
     variants,
-    memory=True,
+    metric="store_peak_mib",
 )
