@@ -6,6 +6,7 @@ import base64
 import html
 import io
 import math
+import textwrap
 from pathlib import Path
 
 from ray_patterns.bench.core import CaseResult, metric_label
@@ -45,13 +46,15 @@ def plot_png(result: CaseResult, machine: dict[str, object]) -> bytes:
             rows.append((v, sorted(values)[len(values) // 2], min(values), max(values)))
     fig, ax = plt.subplots(figsize=(8, 0.9 + 0.45 * max(len(rows), 1)))
     medians = [m for _, m, _, _ in rows]
-    ax.barh(
+    bars = ax.barh(
         [f"{v.name} ({v.role})" for v, *_ in rows],
         medians,
         xerr=[[m - lo for _, m, lo, _ in rows], [hi - m for _, m, _, hi in rows]],
         color=[ROLE_COLORS[v.role] for v, *_ in rows],
         capsize=3,
     )
+    ax.bar_label(bars, labels=[format_value(m, key) for m in medians], padding=4, fontsize=8)
+    ax.margins(x=0.15)
     ax.invert_yaxis()
     if medians and min(medians) > 0 and max(medians) / min(medians) > 50:
         ax.set_xscale("log")
@@ -63,8 +66,9 @@ def plot_png(result: CaseResult, machine: dict[str, object]) -> bytes:
     name = f"{label} ({unit})" if unit else label
     ax.set_xlabel(f"{name}, median with min-max; {better}")
     ax.set_title(
-        f"{result.slug}: {result.verdict}\n{machine.get('cpu_count')} cores, "
-        f"Ray {machine.get('ray_version')}{', quick sizes' if result.quick else ''}",
+        textwrap.fill(f"{result.slug}: {result.verdict}", 75)
+        + f"\n{machine.get('cpu_count')} cores, Ray {machine.get('ray_version')}"
+        + (", quick sizes" if result.quick else ""),
         fontsize=9,
     )
     fig.tight_layout()

@@ -130,7 +130,7 @@ def _row(lat: list[float], polls: int) -> Extra:
 
 def variants(quick: bool) -> list[Variant]:
     ensure_ray()
-    loop_s = 0.8 if quick else 3.0
+    loop_s = 0.5 if quick else 3.0
     calls = 200  # fewer make the p99 one unlucky call
     source = _Source.remote()
     sync = _SyncPoller.remote(source)

@@ -32,7 +32,7 @@ class _WorkQueue:
 
 def variants(quick: bool) -> list[Variant]:
     ensure_ray()
-    n, fetch_s, compute_s = (25, 0.02, 0.02) if quick else (50, 0.02, 0.02)
+    n, fetch_s, compute_s = (15, 0.02, 0.02) if quick else (50, 0.02, 0.02)
     queue = _WorkQueue.remote(fetch_s)
     ray.get(queue.reset.remote(0))
 
