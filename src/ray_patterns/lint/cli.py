@@ -62,6 +62,11 @@ def _fix_line(f: Finding) -> str:
     default=None,
     help="Processes to use (default: every core).",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Lint every file again, without reading or writing .ray_patterns_cache.",
+)
 @click.option("--fix", "apply_fixes", is_flag=True, help="Apply the safe fixes to the files.")
 @click.option(
     "--unsafe-fixes", is_flag=True, help="With --fix or --diff: apply the unsafe fixes too."
@@ -83,6 +88,7 @@ def lint(
     exit_zero: bool,
     config_path: Path | None,
     jobs: int | None,
+    no_cache: bool,
     apply_fixes: bool,
     unsafe_fixes: bool,
     show_diff: bool,
@@ -116,7 +122,7 @@ def lint(
                 click.echo(show(outcomes), nl=False, err=True)
             sys.exit(2 if any(o.error for o in outcomes) else 1 if pending else 0)
     try:
-        result = lint_paths(list(paths) or [Path(".")], config, jobs)
+        result = lint_paths(list(paths) or [Path(".")], config, jobs, cache=not no_cache)
     except (OSError, RuntimeError) as exc:
         _fail(f"internal error: {exc!r}")
         return

@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ray_patterns.lint.cache import LintCache, content_hash
 from ray_patterns.lint.config import LintConfig
 from ray_patterns.lint.core import Finding, Rule
 from ray_patterns.lint.engine import lint_file
@@ -38,15 +39,9 @@ def _init_worker(config: LintConfig) -> None:
     _worker_rules = config.make_rules()
 
 
-def _lint_chunk(paths: Sequence[str]) -> tuple[list[Finding], list[str]]:
+def _lint_chunk(paths: Sequence[str]) -> list[tuple[str, list[Finding], list[str]]]:
     assert _worker_config is not None
-    findings: list[Finding] = []
-    errors: list[str] = []
-    for p in paths:
-        f, e = _safe_lint(Path(p), _worker_config, _worker_rules)
-        findings.extend(f)
-        errors.extend(e)
-    return findings, errors
+    return [(p, *_safe_lint(Path(p), _worker_config, _worker_rules)) for p in paths]
 
 
 def _safe_lint(
@@ -77,31 +72,64 @@ def lint_paths(
     config: LintConfig,
     jobs: int | None = None,
     start_method: str | None = None,
+    cache: bool = False,
 ) -> LintResult:
     """Lint every file under ``paths``; ``jobs`` processes (default: every core).
 
     ``start_method`` picks the multiprocessing start method (default: see
-    ``_start_method``).
+    ``_start_method``). ``cache``: reuse and update the results kept in
+    ``.ray_patterns_cache`` under ``config.root`` for files whose bytes are unchanged.
     """
     files = [str(p) for p in discover(paths, config.exclude, config.root)]
     result = LintResult(files=len(files))
     rules = config.make_rules()  # fail early on bad settings, before any fork
-    jobs = jobs or os.cpu_count() or 1
-    if jobs <= 1 or len(files) < _PARALLEL_MIN_FILES:
+    store = LintCache.open(config.root, config) if cache else None
+    digests: dict[str, str] = {}
+    todo = files
+    if store is not None:
+        todo = []
         for p in files:
-            f, e = _safe_lint(Path(p), config, rules)
-            result.findings.extend(f)
-            result.errors.extend(e)
-    else:
-        # Small chunks balance load (file sizes vary a lot); fork avoids re-importing.
-        size = max(1, min(64, len(files) // (jobs * 8)))
-        chunks = [files[i : i + size] for i in range(0, len(files), size)]
-        context = multiprocessing.get_context(start_method or _start_method())
-        with ProcessPoolExecutor(
-            max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(config,)
-        ) as pool:
-            for f, e in pool.map(_lint_chunk, chunks):
-                result.findings.extend(f)
-                result.errors.extend(e)
+            try:
+                digest = content_hash(Path(p).read_bytes())
+            except OSError:
+                todo.append(p)  # unreadable: lint_file reports it
+                continue
+            hit = store.get(p, digest)
+            if hit is None:
+                digests[p] = digest
+                todo.append(p)
+            else:
+                result.findings.extend(hit[0])
+                result.errors.extend(hit[1])
+    for path, found, errors in _run(todo, config, rules, jobs, start_method):
+        result.findings.extend(found)
+        result.errors.extend(errors)
+        if store is not None and path in digests:
+            store.put(path, digests[path], found, errors)
+    if store is not None:
+        store.save()
     result.findings.sort()
     return result
+
+
+def _run(
+    files: list[str],
+    config: LintConfig,
+    rules: list[Rule],
+    jobs: int | None,
+    start_method: str | None,
+) -> list[tuple[str, list[Finding], list[str]]]:
+    jobs = jobs or os.cpu_count() or 1
+    if jobs <= 1 or len(files) < _PARALLEL_MIN_FILES:
+        return [(p, *_safe_lint(Path(p), config, rules)) for p in files]
+    # Small chunks balance load (file sizes vary a lot); fork avoids re-importing.
+    size = max(1, min(64, len(files) // (jobs * 8)))
+    chunks = [files[i : i + size] for i in range(0, len(files), size)]
+    context = multiprocessing.get_context(start_method or _start_method())
+    out: list[tuple[str, list[Finding], list[str]]] = []
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(config,)
+    ) as pool:
+        for part in pool.map(_lint_chunk, chunks):
+            out.extend(part)
+    return out

@@ -1,0 +1,89 @@
+"""The lint cache: a hit gives the same findings, a change or a damaged cache is a miss,
+``--no-cache`` neither reads nor writes it, and concurrent runs stay correct."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from lint_samples import RAY_GET_LOOP
+
+from ray_patterns.lint.cache import CACHE_DIR
+from ray_patterns.lint.config import LintConfig
+from ray_patterns.lint.runner import lint_paths
+
+
+def _tree(root: Path) -> LintConfig:
+    (root / "a.py").write_text(RAY_GET_LOOP)
+    (root / "b.py").write_text("import ray\nx = ray.put(1)\n")
+    return LintConfig(root=root)
+
+
+def _cache_files(root: Path) -> list[Path]:
+    return sorted((root / CACHE_DIR).glob("lint-*.json"))
+
+
+def test_hit_gives_the_same_findings_and_a_change_is_a_miss(tmp_path: Path) -> None:
+    config = _tree(tmp_path)
+    cold = lint_paths([tmp_path], config, jobs=1, cache=True)
+    [cache_file] = _cache_files(tmp_path)
+    assert (tmp_path / CACHE_DIR / ".gitignore").read_text().splitlines()[-1] == "*"
+    warm = lint_paths([tmp_path], config, jobs=1, cache=True)
+    assert warm.findings == cold.findings and [f.code for f in warm.findings] == ["RAY105"]
+    # the cache is what answered: doctor its entry and the doctored findings come back
+    text = cache_file.read_text()
+    cache_file.write_text(text.replace("RAY105", "RAY999"))
+    assert {f.code for f in lint_paths([tmp_path], config, cache=True).findings} == {"RAY999"}
+    # a changed file is linted again
+    (tmp_path / "a.py").write_text(RAY_GET_LOOP + "# changed\n")
+    again = lint_paths([tmp_path], config, jobs=1, cache=True)
+    assert [f.code for f in again.findings] == ["RAY105"]
+
+
+def test_rule_set_is_part_of_the_key(tmp_path: Path) -> None:
+    config = _tree(tmp_path)
+    lint_paths([tmp_path], config, jobs=1, cache=True)
+    narrow = LintConfig(root=tmp_path, select=frozenset({"RAY202"}))
+    assert lint_paths([tmp_path], narrow, jobs=1, cache=True).findings == []
+    assert len(_cache_files(tmp_path)) == 2
+
+
+def test_corrupt_cache_is_a_miss(tmp_path: Path) -> None:
+    config = _tree(tmp_path)
+    lint_paths([tmp_path], config, jobs=1, cache=True)
+    for damage in ("{not json", '{"entries": {"x": 1}}', '{"entries": []}'):
+        [cache_file] = _cache_files(tmp_path)
+        cache_file.write_text(damage)
+        result = lint_paths([tmp_path], config, jobs=1, cache=True)
+        assert [f.code for f in result.findings] == ["RAY105"] and result.errors == []
+    [cache_file] = _cache_files(tmp_path)
+    rows = cache_file.read_text()
+    key = str(tmp_path / "a.py")
+    cache_file.write_text(rows.replace(f'"{key}":[', f'"{key}":[[1],', 1))  # a bad entry
+    assert [f.code for f in lint_paths([tmp_path], config, cache=True).findings] == ["RAY105"]
+
+
+def test_no_cache_flag(tmp_path: Path, run_lint) -> None:
+    (tmp_path / "a.py").write_text(RAY_GET_LOOP)
+    assert run_lint("--no-cache", "a.py").exit_code == 1
+    assert not (tmp_path / CACHE_DIR).exists()
+    assert run_lint("a.py").exit_code == 1
+    assert len(_cache_files(tmp_path)) == 1
+
+
+def test_concurrent_runs(tmp_path: Path) -> None:
+    config = _tree(tmp_path)
+    results = []
+
+    def run() -> None:
+        results.append(lint_paths([tmp_path], config, jobs=1, cache=True))
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 4
+    assert all([f.code for f in r.findings] == ["RAY105"] for r in results)
+    assert not list((tmp_path / CACHE_DIR).glob("*.tmp"))  # no half-written files left
+    assert [f.code for f in lint_paths([tmp_path], config, cache=True).findings] == ["RAY105"]
