@@ -180,6 +180,20 @@ def test_a_crashing_fix_is_no_fix_and_keeps_the_finding() -> None:
             "RAY301",
             None,
         ),
+        # the task's options would be lost in batched_map's own tasks
+        (
+            "import ray\n@ray.remote(num_cpus=1)\ndef f(x):\n    return x\n"
+            "out = ray.get([f.remote(x) for x in range(5000)])\n",
+            "RAY102",
+            None,
+        ),
+        # the task is also handed on as a value: its callers cannot all be rewritten
+        (
+            "import ray\nimport numpy as np\nt = np.zeros(1_000_000)\n@ray.remote\n"
+            "def f(i):\n    return t[i]\nrefs = [f.remote(i) for i in range(3)]\ng = f\n",
+            "RAY104",
+            None,
+        ),
         # the loop does more with each value: no automatic rewrite
         (
             "import ray\nout = []\nfor i in range(3):\n    v = ray.get(f.remote(i))\n"

@@ -95,6 +95,19 @@ def main():
     return [ray.get(sq.remote(x)) for x in range(6)]
 """
 
+FINE_GRAINED = """import ray
+
+
+@ray.remote
+def double(x):
+    return 2 * x
+
+
+def main():
+    refs = [double.remote(x) for x in range(1000)]
+    return ray.get(refs)
+"""
+
 
 def _example(slug: str) -> str:
     return (EXAMPLES / slug / "anti.py").read_text()
@@ -110,6 +123,8 @@ CASES: dict[str, tuple[str, set[str], bool, bool]] = {
     "pass-large-arg": (PASS_LARGE_ARG, {"RAY401"}, False, False),
     "blocking-get-in-async": (BLOCKING_GET, {"RAY301"}, False, False),
     "get-in-comprehension": (GET_IN_COMPREHENSION, {"RAY105"}, True, False),
+    "example-closure-capture": (_example("closure_capture"), {"RAY104"}, True, False),
+    "fine-grained": (FINE_GRAINED, {"RAY102"}, True, False),
 }
 
 

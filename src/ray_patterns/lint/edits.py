@@ -246,3 +246,35 @@ def runs_after(mod: Module, anchor: ast.stmt, node: ast.AST) -> bool:
             return False
         walk = mod.parents.get(walk)
     return False
+
+
+def task_calls(mod: Module, fn: ast.AST) -> list[ast.Call] | None:
+    """Every ``fn.remote(...)`` / ``fn.options(...).remote(...)`` of the module-level
+    ``@ray.remote`` function ``fn``; None if it is used any other way in the file (or
+    not at all: then its callers are elsewhere)."""
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    if not any(mod.is_remote_decorator(d) for d in fn.decorator_list):
+        return None
+    if mod.remote_by_name.get(fn.name) is None or mod.scope_of(fn) is not mod.tree:
+        return None
+    calls: list[ast.Call] = []
+    for use in mod.of_type(ast.Name):
+        if use.id != fn.name or not isinstance(use.ctx, ast.Load):
+            continue
+        receiver: ast.AST = use
+        parent = mod.parents.get(use)
+        if isinstance(parent, ast.Attribute) and parent.attr == "options":
+            receiver = mod.parents.get(parent)  # type: ignore[assignment]
+            parent = mod.parents.get(receiver)
+        call = mod.parents.get(parent) if parent is not None else None
+        if not (
+            isinstance(receiver, (ast.Name, ast.Call))
+            and isinstance(parent, ast.Attribute)
+            and parent.attr == "remote"
+            and isinstance(call, ast.Call)
+            and call.func is parent
+        ):
+            return None
+        calls.append(call)
+    return calls or None

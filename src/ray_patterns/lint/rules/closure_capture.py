@@ -5,8 +5,17 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from ray_patterns._findings import Edit, Fix
 from ray_patterns._units import LARGE_OBJECT_BYTES
 from ray_patterns.lint.core import Rule
+from ray_patterns.lint.edits import (
+    fresh_name,
+    insert_before,
+    node_text,
+    ray_name,
+    starts_own_line,
+    task_calls,
+)
 from ray_patterns.lint.model import Module
 from ray_patterns.lint.sizes import LARGE_UNKNOWN, estimate_bytes, size_text
 
@@ -72,6 +81,47 @@ class ClosureCapture(Rule):
                 if uses:
                     shown = "loaded data" if size >= LARGE_UNKNOWN else f"~{size_text(size)}"
                     yield uses[0], self.message.format(name=name, size=shown)
+
+    def fix(self, mod: Module, node: ast.AST) -> Fix | None:
+        # The task takes the object as a keyword-only parameter of the same name (so its
+        # body is unchanged); each call passes name=name_ref, put once above the call's
+        # outermost loop. Unsafe: the task sees the object as it is when put (not when
+        # exported), and callers in other files must pass it too.
+        assert isinstance(node, ast.Name)
+        fn = mod.function_of(node)
+        calls = task_calls(mod, fn) if fn is not None else None
+        ray = ray_name(mod)
+        if calls is None or ray is None or not isinstance(fn, ast.FunctionDef):
+            return None
+        name, args = node.id, fn.args
+        if mod.outside_names(fn).get(name) != "global":
+            return None
+        if args.vararg or args.kwonlyargs or args.kwarg or not (args.posonlyargs or args.args):
+            return None
+        last = [*args.posonlyargs, *args.args][-1]
+        tail = args.defaults[-1] if args.defaults else last
+        line, col = max(
+            (last.end_lineno or 0, last.end_col_offset or 0),
+            (tail.end_lineno or 0, tail.end_col_offset or 0),
+        )
+        ref = fresh_name(mod, f"{name}_ref")
+        edits = [Edit(line, col, line, col, f", *, {name}")]
+        anchors: dict[int, ast.stmt] = {}
+        for call in calls:
+            scope = mod.scope_of(call)
+            if scope is not mod.tree and name in mod.bindings(scope):
+                return None  # the name means something else where the task is called
+            loops = mod.loops_around(call)
+            anchor = mod.statement_of(loops[-1] if loops else call)
+            if not starts_own_line(mod, anchor):
+                return None
+            anchors[id(anchor)] = anchor
+            before = node_text(mod, call)[:-1].rstrip()
+            comma = "" if before.endswith(("(", ",")) else ", "
+            line, col = call.end_lineno or call.lineno, (call.end_col_offset or 1) - 1
+            edits.append(Edit(line, col, line, col, f"{comma}{name}={ref}"))
+        edits += [insert_before(mod, a, f"{ref} = {ray}.put({name})") for a in anchors.values()]
+        return Fix(f"ray.put {name} and pass the ref to {fn.name}", tuple(edits), "unsafe")
 
 
 def _is_decorator(node: ast.AST, mod: Module) -> bool:

@@ -6,8 +6,17 @@ import ast
 import math
 from collections.abc import Iterator
 
+from ray_patterns._findings import Edit, Fix
 from ray_patterns._units import MANY_ITEMS
 from ray_patterns.lint.core import Rule
+from ray_patterns.lint.edits import (
+    delete_lines,
+    import_edit,
+    line_text,
+    node_text,
+    replace,
+    task_calls,
+)
 from ray_patterns.lint.flow import loop_count
 from ray_patterns.lint.model import Module
 
@@ -79,6 +88,82 @@ class FineGrainedTasks(Rule):
             if not _trivial(target.node, self.settings["trivial_body_nodes"], mod):
                 continue
             yield call, self.message.format(task=target.node.name, count=count)
+
+    def fix(self, mod: Module, node: ast.AST) -> Fix | None:
+        # ray.get([task.remote(x) for x in items]) -> list(ray_patterns.batched_map(task,
+        # items)), and task loses its bare @ray.remote (batched_map makes the Ray tasks).
+        # Only when every use of the task in the file has that shape. Unsafe: many items
+        # now share one task (one worker, one retry) and the batch size is tuned at run time.
+        assert isinstance(node, ast.Call)
+        target = mod.submitted(node)
+        calls = task_calls(mod, target.node) if target is not None else None
+        if calls is None or target is None:
+            return None
+        fn = target.node
+        decorators = [d for d in fn.decorator_list if mod.is_remote_decorator(d)]
+        if len(decorators) != 1 or not isinstance(decorators[0], (ast.Name, ast.Attribute)):
+            return None  # ray.remote(num_cpus=...) options would be lost
+        dec = decorators[0]
+        if line_text(mod, dec.lineno).strip() != f"@{node_text(mod, dec)}":
+            return None  # the decorator shares its line with something
+        edits = [delete_lines(dec.lineno, dec.lineno)]
+        for call in calls:
+            rewrite = _batched(call, fn.name, mod)
+            if rewrite is None:
+                return None
+            edits += rewrite
+        if mod.imports.get("ray_patterns") != "ray_patterns":
+            added = import_edit(mod, "ray_patterns")
+            if added is None:
+                return None
+            edits.append(added)
+        title = f"batch the items with ray_patterns.batched_map({fn.name}, ...)"
+        return Fix(title, tuple(edits), "unsafe")
+
+
+def _batched(call: ast.Call, task: str, mod: Module) -> list[Edit] | None:
+    """``ray.get([task.remote(x) for x in items])`` -> ``list(ray_patterns.batched_map(...))``;
+    also ``refs = [...]`` whose one use is ``ray.get(refs)``."""
+    comp = mod.parents.get(call)
+    if not (
+        isinstance(comp, ast.ListComp)
+        and comp.elt is call
+        and len(comp.generators) == 1
+        and not comp.generators[0].ifs
+        and not comp.generators[0].is_async
+        and isinstance(comp.generators[0].target, ast.Name)
+        and isinstance(call.func, ast.Attribute)
+        and isinstance(call.func.value, ast.Name)  # not .options(...)
+        and len(call.args) == 1
+        and not call.keywords
+        and isinstance(call.args[0], ast.Name)
+        and call.args[0].id == comp.generators[0].target.id
+    ):
+        return None
+    batched = f"list(ray_patterns.batched_map({task}, {node_text(mod, comp.generators[0].iter)}))"
+    parent = mod.parents.get(comp)
+    if _sole_get(parent, comp, mod):
+        return [replace(parent, batched)]  # type: ignore[arg-type]
+    if isinstance(parent, ast.Assign) and [type(t) for t in parent.targets] == [ast.Name]:
+        name = parent.targets[0].id  # type: ignore[attr-defined]
+        scope = mod.scope_of(parent)
+        uses = mod.name_uses(scope, name)
+        if mod.bindings(scope).get(name) == [comp] and len(uses) == 1:
+            get = mod.parents.get(uses[0])
+            if _sole_get(get, uses[0], mod):
+                return [replace(comp, batched), replace(get, name)]  # type: ignore[arg-type]
+    return None
+
+
+def _sole_get(node: ast.AST | None, arg: ast.AST, mod: Module) -> bool:
+    """Is ``node`` ``ray.get(arg)``, with nothing else passed?"""
+    return (
+        isinstance(node, ast.Call)
+        and mod.is_ray_call(node, "get")
+        and len(node.args) == 1
+        and node.args[0] is arg
+        and not node.keywords
+    )
 
 
 def _submissions(loops: list[ast.AST], mod: Module) -> int | None:

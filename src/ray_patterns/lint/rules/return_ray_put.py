@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from ray_patterns._findings import Edit, Fix
 from ray_patterns.lint.core import Rule
-from ray_patterns.lint.edits import node_text, replace
+from ray_patterns.lint.edits import node_text, replace, task_calls
 from ray_patterns.lint.model import Module
 
 
@@ -150,21 +150,12 @@ def _appended_puts(name: ast.Name, bound: ast.expr, mod: Module) -> list[ast.AST
 def _double_gets(fn: ast.FunctionDef | ast.AsyncFunctionDef, mod: Module) -> list[Edit] | None:
     """Edits ``ray.get(ray.get(fn.remote(...)))`` -> ``ray.get(fn.remote(...))`` for every
     use of the decorated task ``fn`` in the file; None if any use is something else."""
-    if not any(mod.is_remote_decorator(d) for d in fn.decorator_list):
-        return None
-    if mod.remote_by_name.get(fn.name) is None or mod.scope_of(fn) is not mod.tree:
+    calls = task_calls(mod, fn)
+    if calls is None:
         return None
     edits: list[Edit] = []
-    for use in mod.of_type(ast.Name):
-        if use.id != fn.name or not isinstance(use.ctx, ast.Load):
-            continue
-        sub: ast.AST = mod.parents.get(use)  # type: ignore[assignment]
-        if isinstance(sub, ast.Attribute) and sub.attr == "options":
-            sub = mod.parents.get(mod.parents.get(sub))  # type: ignore[arg-type,assignment]
-        call = mod.parents.get(sub)
-        if not (isinstance(sub, ast.Attribute) and sub.attr == "remote"):
-            return None
-        inner = mod.parents.get(call) if isinstance(call, ast.Call) else None
+    for call in calls:
+        inner = mod.parents.get(call)
         outer = mod.parents.get(inner) if inner is not None else None
         if not (
             isinstance(inner, ast.Call)
@@ -177,4 +168,4 @@ def _double_gets(fn: ast.FunctionDef | ast.AsyncFunctionDef, mod: Module) -> lis
         ):
             return None
         edits.append(replace(outer, node_text(mod, inner)))
-    return edits or None
+    return edits
