@@ -18,8 +18,13 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_flake8_reports_ray_codes(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text(RAY_GET_LOOP)
     (tmp_path / "b.py").write_text(RAY_GET_LOOP.replace("(i))", "(i))  # noqa: RAY105"))
+    # the plugin reads [tool.ray-patterns.lint] like the CLI: c.py's finding is ignored
+    (tmp_path / "c.py").write_text(RAY_GET_LOOP)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.ray-patterns.lint]\nper-file-ignores = { "c.py" = ["ray-get-loop"] }\n'
+    )
     proc = subprocess.run(
-        [sys.executable, "-m", "flake8", "--select=RAY", "a.py", "b.py"],
+        [sys.executable, "-m", "flake8", "--select=RAY", "a.py", "b.py", "c.py"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -1,6 +1,8 @@
 """flake8 plugin ``RAY``: the ``ray-patterns lint`` rules inside flake8.
 
-Example: ``flake8 --select=RAY src/``. flake8 handles ``# noqa: RAY105`` itself.
+Example: ``flake8 --select=RAY src/``. flake8 handles ``# noqa: RAY105`` itself. The
+settings come from ``[tool.ray-patterns.lint]`` of the nearest pyproject.toml, as for
+``ray-patterns lint`` (rule thresholds, per-file ignores, select/ignore).
 """
 
 from __future__ import annotations
@@ -8,9 +10,10 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator, Sequence
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
-from ray_patterns.lint.config import LintConfig
+from ray_patterns.lint.config import LintConfig, find_pyproject, load_config
 from ray_patterns.lint.engine import lint_source
 
 try:
@@ -33,7 +36,8 @@ class RayPatternsChecker:
 
     def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
         if RayPatternsChecker._config is None:
-            RayPatternsChecker._config = LintConfig()
+            # read once per flake8 process; a bad table raises ConfigError naming the key
+            RayPatternsChecker._config = load_config(find_pyproject(Path.cwd()))
         config = RayPatternsChecker._config
         source = "".join(self.lines)
         tree = self.tree if isinstance(self.tree, ast.Module) else None
