@@ -13,6 +13,7 @@ from pathlib import Path
 
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
+from test_fix import UNNECESSARY as SOURCE  # an unnecessary-ray-get with a safe fix
 
 from ray_patterns.lint.server import FIX_ALL_TITLE
 
@@ -20,23 +21,6 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
-
-SOURCE = """import ray
-
-
-@ray.remote
-def load():
-    return 1
-
-
-@ray.remote
-def use(x):
-    return x + 1
-
-
-data = ray.get(load.remote())
-print(ray.get(use.remote(data)))
-"""
 
 
 def _apply(text: str, edits: list[types.TextEdit]) -> str:
