@@ -114,6 +114,10 @@ class ReturnRayPut(Rule):
         )
         if callers and direct:
             return Fix("return the value itself (and ray.get it once)", (*edits, *callers))
+        if not callers and any(
+            n.id == fn.name and isinstance(n.ctx, ast.Load) for n in mod.of_type(ast.Name)
+        ):
+            return None  # callers in this file that the fix would break
         title = "return the value itself (its callers must ray.get once less)"
         return Fix(title, tuple(edits), "unsafe")
 
