@@ -156,3 +156,13 @@ def test_the_documented_editor_setups_start_this_server() -> None:
     [python] = helix["language"]
     assert "ray-patterns" in python["language-servers"]
     assert 'cmd = { "ray-patterns", "server" }' in (editors / "neovim.lua").read_text()
+
+
+def test_positions_count_utf16_units() -> None:
+    from ray_patterns.lint.server import _position
+
+    # "😀" is 4 UTF-8 bytes (ast's columns) and 2 UTF-16 units (LSP's default)
+    lines = ["s = '😀'; x = ray.get(r)\n"]
+    column = len("s = '😀'; x = ".encode())
+    assert _position(lines, 1, column) == types.Position(0, len("s = '") + 2 + len("'; x = "))
+    assert _position(lines, 2, 0) == types.Position(1, 0)  # just past the last line
