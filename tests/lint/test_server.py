@@ -10,6 +10,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
@@ -123,6 +124,7 @@ async def _session(folder: Path) -> None:
             )
         )
         assert await next_diagnostics() == []
+        await _notebook_session(client, folder, next_diagnostics)
         await asyncio.wait_for(client.shutdown_async(None), 20)
     finally:
         client.exit(None)  # the server exits on this, shut down or not
@@ -132,6 +134,63 @@ async def _session(folder: Path) -> None:
             process = client._server  # noqa: SLF001  (pygls keeps no public handle)
             if process is not None and process.returncode is None:
                 process.kill()
+
+
+async def _notebook_session(client: LanguageClient, folder: Path, next_diagnostics: Any) -> None:
+    """A notebook: imports and tasks in cell 1, the anti-pattern in cell 2."""
+    defs, uses = SOURCE.split("data = ")
+    uri = (folder / "work.ipynb").as_uri()
+    cells = [f"{uri}#cell1", f"{uri}#cell2"]
+    client.notebook_document_did_open(
+        types.DidOpenNotebookDocumentParams(
+            types.NotebookDocument(
+                uri,
+                "jupyter-notebook",
+                1,
+                [types.NotebookCell(types.NotebookCellKind.Code, c) for c in cells],
+            ),
+            [
+                types.TextDocumentItem(cells[0], "python", 1, defs),
+                types.TextDocumentItem(cells[1], "python", 1, "data = " + uses),
+            ],
+        )
+    )
+    first, second = await next_diagnostics(), await next_diagnostics()
+    assert first == []
+    [diag] = second
+    assert diag.code == "RAY103"
+    assert diag.range == types.Range(types.Position(0, 7), types.Position(0, 29))
+    actions = await asyncio.wait_for(
+        client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(cells[1]),
+                range=diag.range,
+                context=types.CodeActionContext(diagnostics=[diag]),
+            )
+        ),
+        20,
+    )
+    [quick] = actions or []
+    assert isinstance(quick, types.CodeAction)
+    assert quick.edit is not None and quick.edit.changes is not None
+    fixed = _apply("data = " + uses, list(quick.edit.changes[cells[1]]))
+    assert fixed.startswith("data = load.remote()\n")
+    client.notebook_document_did_change(
+        types.DidChangeNotebookDocumentParams(
+            types.VersionedNotebookDocumentIdentifier(2, uri),
+            types.NotebookDocumentChangeEvent(
+                cells=types.NotebookDocumentCellChanges(
+                    text_content=[
+                        types.NotebookDocumentCellContentChanges(
+                            types.VersionedTextDocumentIdentifier(2, cells[1]),
+                            [types.TextDocumentContentChangeWholeDocument(fixed)],
+                        )
+                    ]
+                )
+            ),
+        )
+    )
+    assert [await next_diagnostics(), await next_diagnostics()] == [[], []]
 
 
 def test_editor_session_over_stdio(tmp_path: Path) -> None:

@@ -223,11 +223,7 @@ def fix_notebook(
     except (json.JSONDecodeError, NotebookError):
         return outcome
     cells = [c for c in data["cells"] if isinstance(c, dict) and c.get("cell_type") == "code"]
-    plain = {
-        number
-        for number, cell in enumerate(cells, start=1)
-        if _cell_text(cell).splitlines() == notebook_source(_single(cell))[0].splitlines()
-    }
+    plain = {number for number, cell in enumerate(cells, start=1) if plain_cell(_cell_text(cell))}
     current = text
     for _ in range(MAX_PASSES):
         findings, errors = lint_notebook(current, path, config, rules)
@@ -262,9 +258,10 @@ def fix_notebook(
     return outcome
 
 
-def _single(cell: dict[str, Any]) -> str:
-    """A one-cell notebook, to see the cell the way the lint sees it."""
-    return json.dumps({"cells": [{"cell_type": "code", "source": _cell_text(cell)}]})
+def plain_cell(text: str) -> bool:
+    """Does the lint see this notebook cell exactly as written (no IPython magics)?"""
+    single = json.dumps({"cells": [{"cell_type": "code", "source": text}]})
+    return text.splitlines() == notebook_source(single)[0].splitlines()
 
 
 def _encoding(data: bytes) -> str:

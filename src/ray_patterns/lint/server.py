@@ -12,20 +12,23 @@ Example (Neovim)::
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import click
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
 from ray_patterns._findings import Edit, Finding
 from ray_patterns.lint.config import ConfigError, LintConfig, find_pyproject, load_config
 from ray_patterns.lint.core import PARSE_ERROR_CODE
 from ray_patterns.lint.edits import source_lines
-from ray_patterns.lint.engine import lint_source
-from ray_patterns.lint.fix import fix_source
+from ray_patterns.lint.engine import lint_notebook, lint_source
+from ray_patterns.lint.fix import fix_source, plain_cell
 
 SOURCE = "ray-patterns"
 FIX_ALL_TITLE = "Fix all ray-patterns safe fixes"
@@ -43,7 +46,17 @@ class RayPatternsServer(LanguageServer):
     """Keeps one lint config per pyproject.toml (re-read when the file changes)."""
 
     def __init__(self) -> None:
-        super().__init__(SOURCE, _version())
+        super().__init__(
+            SOURCE,
+            _version(),
+            notebook_document_sync=types.NotebookDocumentSyncOptions(
+                notebook_selector=[
+                    types.NotebookDocumentFilterWithCells(
+                        cells=[types.NotebookCellLanguage("python")], notebook="*"
+                    )
+                ]
+            ),
+        )
         self._configs: dict[Path | None, tuple[float, LintConfig]] = {}
 
     def config_for(self, path: str) -> LintConfig:
@@ -70,10 +83,41 @@ LSP = RayPatternsServer()
 
 
 def _findings(ls: RayPatternsServer, doc: TextDocument) -> list[Finding]:
+    """The findings in ``doc``; for a notebook cell, those of that cell (the lint
+    reads the whole notebook, as imports and names cross cells)."""
+    notebook = ls.workspace.get_notebook_document(cell_uri=doc.uri)
+    if notebook is not None:
+        cells = _code_cells(notebook)
+        if doc.uri not in cells:
+            return []
+        number = cells.index(doc.uri) + 1
+        return [f for f in _notebook_findings(ls, notebook) if f.cell == number]
     if not doc.path.endswith((".py", ".pyi")) and doc.language_id != "python":
         return []
     findings, _ = lint_source(doc.source, doc.path, ls.config_for(doc.path))
     return findings
+
+
+def _code_cells(notebook: types.NotebookDocument) -> list[str]:
+    return [c.document for c in notebook.cells if c.kind == types.NotebookCellKind.Code]
+
+
+def _notebook_findings(ls: RayPatternsServer, notebook: types.NotebookDocument) -> list[Finding]:
+    """Findings of the notebook's code cells, each with its cell number (1-based)."""
+    cells = [
+        {"cell_type": "code", "source": ls.workspace.get_text_document(uri).source}
+        for uri in _code_cells(notebook)
+    ]
+    path = to_fs_path(notebook.uri) or notebook.uri
+    findings, _ = lint_notebook(json.dumps({"cells": cells}), path, ls.config_for(path))
+    # a cell with IPython magics is seen with `pass` lines: its fixes could not be
+    # mapped back exactly (as in `lint --fix`), so they are not offered
+    return [
+        f
+        if f.fix is None or plain_cell(cells[(f.cell or 1) - 1]["source"])
+        else replace(f, fix=None)
+        for f in findings
+    ]
 
 
 def _position(lines: list[str], line: int, column: int) -> types.Position:
@@ -144,6 +188,37 @@ def did_save(ls: RayPatternsServer, params: types.DidSaveTextDocumentParams) -> 
     publish(ls, params.text_document.uri)
 
 
+def publish_notebook(ls: RayPatternsServer, uri: str) -> None:
+    """One diagnostics message per code cell (an empty one clears a fixed cell)."""
+    notebook = ls.workspace.get_notebook_document(notebook_uri=uri)
+    if notebook is None:
+        return
+    findings = _notebook_findings(ls, notebook)
+    for number, cell_uri in enumerate(_code_cells(notebook), start=1):
+        lines = source_lines(ls.workspace.get_text_document(cell_uri).source)
+        ls.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=cell_uri,
+                diagnostics=[diagnostic(lines, f) for f in findings if f.cell == number],
+            )
+        )
+
+
+@LSP.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+def notebook_open(ls: RayPatternsServer, params: types.DidOpenNotebookDocumentParams) -> None:
+    publish_notebook(ls, params.notebook_document.uri)
+
+
+@LSP.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+def notebook_change(ls: RayPatternsServer, params: types.DidChangeNotebookDocumentParams) -> None:
+    publish_notebook(ls, params.notebook_document.uri)
+
+
+@LSP.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
+def notebook_save(ls: RayPatternsServer, params: types.DidSaveNotebookDocumentParams) -> None:
+    publish_notebook(ls, params.notebook_document.uri)
+
+
 @LSP.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: RayPatternsServer, params: types.DidCloseTextDocumentParams) -> None:
     # a closed file's findings are no longer shown (as with other linters' servers)
@@ -192,7 +267,9 @@ def code_action(ls: RayPatternsServer, params: types.CodeActionParams) -> list[t
                 )
             )
     wants_all = not only or any(FIX_ALL_KIND.startswith(k) for k in only)
-    if wants_all and any(f.fix is not None and f.fix.applicability == "safe" for f in findings):
+    in_notebook = ls.workspace.get_notebook_document(cell_uri=uri) is not None
+    safe = any(f.fix is not None and f.fix.applicability == "safe" for f in findings)
+    if wants_all and not in_notebook and safe:
         outcome = fix_source(doc.source, doc.path, ls.config_for(doc.path))
         if outcome.changed and outcome.error is None:
             whole = types.Range(types.Position(0, 0), _end(lines))
