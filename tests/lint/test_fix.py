@@ -97,6 +97,12 @@ def test_apply_fixes_counts_utf8_columns_and_keeps_crlf() -> None:
     assert apply_fixes(source, [insert])[0].endswith("\r\nimport a\r\nz = 1\r\n")
 
 
+def test_lines_added_after_a_last_line_without_line_break() -> None:
+    source = "import ray\nout = []\nfor i in range(3):\n    out.append(ray.get(f.remote(i)))"
+    fixed = fix_source(source, "a.py", LintConfig(), unsafe=True).fixed
+    assert fixed.endswith("    out.append(f.remote(i))\nout = ray.get(out)\n")
+
+
 def test_safe_fix_applies_and_the_finding_goes() -> None:
     assert codes(UNNECESSARY) == ["RAY103"]
     outcome = fix_source(UNNECESSARY, "a.py", LintConfig())

@@ -120,6 +120,8 @@ def apply_fixes(source: str, fixes: Sequence[Fix]) -> tuple[str, list[int]]:
         applied.append(index)
     out = source
     for s, e, text in sorted(chosen, key=lambda t: (t[0], t[1]), reverse=True):
+        if s == len(source) and text and source and not source.endswith(("\n", "\r")):
+            text = "\n" + text  # new lines after a last line that has no line break
         out = out[:s] + text.replace("\n", newline) + out[e:]
     return out, applied
 
