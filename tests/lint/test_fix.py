@@ -84,7 +84,9 @@ def test_apply_fixes_skips_overlapping_edits() -> None:
     overlaps = Fix("2", (Edit(1, 2, 1, 4, "Y"),))
     same_point = Fix("3", (Edit(1, 1, 1, 1, "Z"),))
     after = Fix("4", (Edit(1, 3, 1, 3, "W"), Edit(1, 5, 1, 6, "")))
-    new, applied = apply_fixes(text, [first, overlaps, same_point, after])
+    backwards = Fix("5", (Edit(1, 5, 1, 4, "V"),))
+    before_start = Fix("6", (Edit(0, 0, 0, 0, "U"),))
+    new, applied = apply_fixes(text, [first, overlaps, same_point, after, backwards, before_start])
     assert (new, applied) == ("aXWde\n", [0, 3])
 
 

@@ -103,17 +103,22 @@ def apply_fixes(source: str, fixes: Sequence[Fix]) -> tuple[str, list[int]]:
     chosen: list[tuple[int, int, str]] = []
     applied: list[int] = []
     for index, fix in enumerate(fixes):
-        spans = [
-            (
-                _offset(lines, starts, e.line, e.column),
-                _offset(lines, starts, e.end_line, e.end_column),
-                e.text,
-            )
-            for e in fix.edits
-        ]
-        if any(
-            s == ts or (s < te and ts < e) for s, e, _ in spans for ts, te in taken
-        ) or _self_overlap(spans):
+        try:
+            spans = [
+                (
+                    _offset(lines, starts, e.line, e.column),
+                    _offset(lines, starts, e.end_line, e.end_column),
+                    e.text,
+                )
+                for e in fix.edits
+            ]
+        except ValueError:
+            continue  # an edit before the first line: a broken fix is skipped
+        if (
+            any(e < s for s, e, _ in spans)
+            or any(s == ts or (s < te and ts < e) for s, e, _ in spans for ts, te in taken)
+            or _self_overlap(spans)
+        ):
             continue
         taken.extend((s, e) for s, e, _ in spans)
         chosen.extend(spans)
