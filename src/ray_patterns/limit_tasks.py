@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ray_patterns._ray import as_remote, call_remote, check_iterable, check_timeout, ensure_ray
-from ray_patterns._sizing import default_max_in_flight, resolve_max_in_flight
+from ray_patterns._sizing import MIN_TASKS_IN_FLIGHT, default_max_in_flight, resolve_max_in_flight
 from ray_patterns._stream import ResultStream, Submission
 
 
@@ -29,7 +29,8 @@ def bounded_map(
     ``fn`` is a remote function, an actor method (``handle.method``), or a plain
     function (made remote once). ``iterable`` is consumed lazily, so an infinite
     generator works, and driver and object-store memory follow ``max_in_flight``
-    (default: twice the cluster's CPUs), not the input length. Results come as
+    (default: twice the cluster's CPUs, at least 16, so tasks of a millisecond
+    keep the CPUs busy too), not the input length. Results come as
     they complete; ``ordered=True`` gives input order, holding at most
     ``max_in_flight`` results ahead of the one awaited. Errors, timeouts and early
     close behave as in ``iter_results``; the error names the item's index.
@@ -41,7 +42,7 @@ def bounded_map(
     [0, 1, 4, 9, 16]
     """
     remote_fn = as_remote(fn)
-    limit = resolve_max_in_flight(max_in_flight)
+    limit = resolve_max_in_flight(max_in_flight, minimum=MIN_TASKS_IN_FLIGHT)
     check_iterable(iterable)
     ensure_ray()
 
