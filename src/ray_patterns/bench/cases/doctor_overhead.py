@@ -8,11 +8,12 @@ paid once, after the program, and reported apart as ``report_s``.
 
 from __future__ import annotations
 
+import math
 import time
 
 import ray
 
-from ray_patterns.bench.core import Case, Extra, Variant
+from ray_patterns.bench.core import Case, CaseResult, Extra, Variant
 
 
 @ray.remote
@@ -54,9 +55,23 @@ def variants(quick: bool) -> list[Variant]:
     ]
 
 
+def verdict(res: CaseResult) -> str:
+    """What ``doctor.watch()`` adds to the workload's time, and the report's own cost."""
+    ratio = res.ratio("library")
+    watched = res.by_role("library")
+    report = f"; report {watched.extra_median('report_s'):.2f} s after" if watched else ""
+    if math.isnan(ratio):
+        return "no figure"
+    if ratio <= 1.10:
+        return f"doctor.watch() adds no measurable time ({ratio:.2f}x){report}"
+    return f"doctor.watch() makes the workload {ratio:.2f}x slower{report}"
+
+
 CASE = Case(
     "doctor-overhead",
     "n tiny tasks, submit all then one get: plain vs under the doctor",
     variants,
     metric="workload_s",
+    verdict=verdict,
+    label="workload",
 )
