@@ -21,12 +21,12 @@ CONFIG = LintConfig()
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
-        (b"print 'hello'\n", "cannot parse: Missing parentheses"),
+        (b"import ray\nprint 'hello'\n", "cannot parse: Missing parentheses"),
         (b"x = 1\x00\n", "cannot parse: source contains NUL bytes"),
         (b"x = '\xff\xfe\xfa'\n", "cannot parse: cannot decode as utf-8"),
         (b"# -*- coding: nope -*-\nx = 1\n", "cannot parse: bad encoding declaration"),
-        (b"def f(:\n", "cannot parse: invalid syntax"),
-        (b"x = " + b"(" * 300 + b")" * 300 + b"\n", "cannot parse: too many nested"),
+        (b"import ray\ndef f(:\n", "cannot parse: invalid syntax"),
+        (b"import ray\nx = " + b"(" * 300 + b")" * 300 + b"\n", "cannot parse: too many nested"),
     ],
 )
 def test_unparsable_file_is_one_finding(tmp_path: Path, content: bytes, reason: str) -> None:
@@ -45,7 +45,8 @@ def test_latin1_cookie_and_bom_decode() -> None:
 
 
 def test_run_goes_on_past_bad_files(tmp_path: Path) -> None:
-    (tmp_path / "a_bad.py").write_bytes(b"print 'x'\n")
+    (tmp_path / "a_bad.py").write_bytes(b"import ray\nprint 'x'\n")
+    (tmp_path / "a_no_ray.py").write_bytes(b"print 'x'\n")  # not analysed: no Ray
     (tmp_path / "b_good.py").write_text(RAY_GET_LOOP)
     unreadable = tmp_path / "c_secret.py"
     unreadable.write_text(RAY_GET_LOOP)
@@ -61,6 +62,7 @@ def test_run_goes_on_past_bad_files(tmp_path: Path) -> None:
     assert result.errors == []
     by_file = {(Path(f.path).name, f.code) for f in result.findings}
     assert ("a_bad.py", "RAY001") in by_file
+    assert not any(name == "a_no_ray.py" for name, _ in by_file)
     assert ("b_good.py", "RAY105") in by_file
     if os.geteuid() != 0:  # root reads anything
         assert ("c_secret.py", "RAY001") in by_file

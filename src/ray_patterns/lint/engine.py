@@ -23,8 +23,9 @@ from ray_patterns.lint.model import Module
 from ray_patterns.lint.noqa import file_suppressions, line_suppressions, suppressed
 from ray_patterns.lint.notebook import NotebookError, notebook_parts
 
-# Every rule needs ``import ray`` / ``from ray import ...``: files without one are only
-# parsed (for syntax errors), which keeps big trees fast.
+# Every rule needs ``import ray`` / ``from ray import ...``: files without one are not
+# analysed at all, not even parsed (so RAY001 is only for files that use Ray): parsing
+# every file of a big tree cost more than all the rules together.
 _IMPORTS_RAY = re.compile(
     r"^[ \t]*(?:import[ \t]+(?:[\w.]+(?:[ \t]+as[ \t]+\w+)?[ \t]*,[ \t]*)*ray\b"
     r"|from[ \t]+ray[ \t]+import\b)",
@@ -104,6 +105,8 @@ def lint_source(
     file_sup = file_suppressions(source) if "ray-patterns" in source else frozenset()
     if "*" in file_sup:
         return [], []
+    if not _IMPORTS_RAY.search(source):
+        return [], []
     if tree is None:
         try:
             tree = parse(source, path)
@@ -111,7 +114,7 @@ def lint_source(
             if PARSE_ERROR_CODE in config.enabled_codes() - ignored:
                 return [_parse_finding(path, failure)], []
             return [], []
-    if not rules or not _IMPORTS_RAY.search(source):
+    if not rules:
         return [], []
     mod = Module(tree, source, path)
     if not mod.uses_ray:
