@@ -347,11 +347,15 @@ def peak_memory(interval: float = 0.0) -> Iterator[Extra]:
     """Peak growth (MiB) of the object store and of the driver, over the ``with`` body.
 
     - ``store_peak_mib``: bytes pinned in the local object store as primary
-      copies (what the program holds alive), from Ray's own counter, polled back
-      to back (``store_poll_ms`` is the longest gap between two readings);
-      ``store_used_peak_mib`` adds objects released but not yet freed by Ray.
+      copies (objects whose refs are alive: what the program holds), from Ray's
+      own counter, polled back to back (``store_poll_ms`` is the longest gap
+      between two readings). A value still read zero-copy after its ref was
+      dropped is not pinned: ``store_used_peak_mib`` counts it, and also objects
+      released but not yet deleted by Ray (it frees them in batches), so it
+      runs high.
     - ``driver_peak_mib``: the driver's peak RSS (the kernel's VmHWM, reset at
-      the start: exact, no sampling), which counts store pages the driver maps.
+      the start, freed heap trimmed first: exact, no sampling). Store pages the
+      driver maps count too, but only the first time it touches them.
     - ``driver_heap_mib``: the driver's own heap (RssAnon), sampled.
     """
     out: Extra = {}
