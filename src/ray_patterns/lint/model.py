@@ -437,52 +437,80 @@ class Module:
 
     def binding_sites(self, scope: ScopeNode) -> dict[str, list[Site]]:
         """Name -> every place ``scope`` binds it directly, in source order."""
-        return self.cache(("sites", id(scope)), lambda: self._binding_sites(scope))
+        return self._all_sites.get(id(scope)) or self._params_only(scope)
 
-    def _binding_sites(self, scope: ScopeNode) -> dict[str, list[Site]]:
-        found: dict[str, list[Site]] = defaultdict(list)
-        body: list[ast.AST] = [scope.body] if isinstance(scope, ast.Lambda) else list(scope.body)
+    def _params_only(self, scope: ScopeNode) -> dict[str, list[Site]]:
+        return self.cache(("params", id(scope)), lambda: self._sites_with_params(scope, {}))
+
+    def _sites_with_params(
+        self, scope: ScopeNode, found: dict[str, list[Site]]
+    ) -> dict[str, list[Site]]:
         if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             args = scope.args
+            params: dict[str, list[Site]] = defaultdict(list)
             for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
                 if a is not None:
-                    found[a.arg].append(Site(None, None, (0, 0)))
-        for node in self.walk_scope(body):
-            if isinstance(node, ast.Name):
-                if isinstance(node.ctx, ast.Load):
-                    continue
-                parent = self.parents.get(node)
-                value: ast.expr | None = None
-                anchor: ast.AST
-                if isinstance(parent, ast.Assign) and any(t is node for t in parent.targets):
-                    value, anchor = parent.value, parent
-                elif isinstance(parent, (ast.Tuple, ast.List)) and self._unpacked(parent):
-                    # ``a, b = 1, 2``: each name gets its own element
-                    assign = self.parents[parent]
-                    assert isinstance(assign, ast.Assign)
-                    index = next(i for i, e in enumerate(parent.elts) if e is node)
-                    value = assign.value.elts[index]  # type: ignore[attr-defined]
-                    anchor = assign
-                elif isinstance(parent, ast.AnnAssign) and parent.target is node:
-                    if parent.value is None:
-                        continue  # ``x: int`` binds nothing
-                    value, anchor = parent.value, parent
-                elif isinstance(parent, ast.NamedExpr):
-                    value, anchor = parent.value, self.statement_of(node)
-                else:
-                    anchor = self._binder(node)
-                found[node.id].append(Site(anchor, value, (node.lineno, node.col_offset)))
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                for alias in node.names:
-                    name = (alias.asname or alias.name).split(".")[0]
-                    found[name].append(Site(node, None, (node.lineno, node.col_offset)))
-            elif isinstance(node, ast.ExceptHandler) and node.name:
-                found[node.name].append(Site(node, None, (node.lineno, node.col_offset)))
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                found[node.name].append(Site(node, None, (node.lineno, node.col_offset)))
-        for sites in found.values():
-            sites.sort(key=lambda site: site.pos)
+                    params[a.arg].append(Site(None, None, (0, 0)))
+            for name, sites in found.items():
+                params[name].extend(sites)
+            return params
         return found
+
+    @cached_property
+    def _all_sites(self) -> dict[int, dict[str, list[Site]]]:
+        """Every scope's binding sites, from one pass over the nodes that bind names."""
+        per_scope: dict[int, dict[str, list[Site]]] = {}
+        scopes: dict[int, ScopeNode] = {}
+
+        def add(node: ast.AST, name: str, site: Site) -> None:
+            scope = self.scope_of(node)
+            scopes[id(scope)] = scope
+            per_scope.setdefault(id(scope), defaultdict(list))[name].append(site)
+
+        for node in self.by_type.get(ast.Name, ()):
+            assert isinstance(node, ast.Name)
+            if isinstance(node.ctx, ast.Load):
+                continue
+            parent = self.parents.get(node)
+            value: ast.expr | None = None
+            anchor: ast.AST
+            if isinstance(parent, ast.Assign) and any(t is node for t in parent.targets):
+                value, anchor = parent.value, parent
+            elif isinstance(parent, (ast.Tuple, ast.List)) and self._unpacked(parent):
+                # ``a, b = 1, 2``: each name gets its own element
+                assign = self.parents[parent]
+                assert isinstance(assign, ast.Assign)
+                index = next(i for i, e in enumerate(parent.elts) if e is node)
+                value = assign.value.elts[index]  # type: ignore[attr-defined]
+                anchor = assign
+            elif isinstance(parent, ast.AnnAssign) and parent.target is node:
+                if parent.value is None:
+                    continue  # ``x: int`` binds nothing
+                value, anchor = parent.value, parent
+            elif isinstance(parent, ast.NamedExpr):
+                value, anchor = parent.value, self.statement_of(node)
+            else:
+                anchor = self._binder(node)
+            add(node, node.id, Site(anchor, value, (node.lineno, node.col_offset)))
+        for kind in (ast.Import, ast.ImportFrom):
+            for imp in self.by_type.get(kind, ()):
+                for alias in imp.names:  # type: ignore[attr-defined]
+                    name = (alias.asname or alias.name).split(".")[0]
+                    add(imp, name, Site(imp, None, (imp.lineno, imp.col_offset)))  # type: ignore[attr-defined]
+        for handler in self.by_type.get(ast.ExceptHandler, ()):
+            if handler.name:  # type: ignore[attr-defined]
+                pos = (handler.lineno, handler.col_offset)  # type: ignore[attr-defined]
+                add(handler, handler.name, Site(handler, None, pos))  # type: ignore[attr-defined]
+        for kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            for d in self.by_type.get(kind, ()):
+                pos = (d.lineno, d.col_offset)  # type: ignore[attr-defined]
+                add(d, d.name, Site(d, None, pos))  # type: ignore[attr-defined]
+        out: dict[int, dict[str, list[Site]]] = {}
+        for key, found in per_scope.items():
+            for sites in found.values():
+                sites.sort(key=lambda site: site.pos)
+            out[key] = self._sites_with_params(scopes[key], found)
+        return out
 
     def _unpacked(self, target: ast.Tuple | ast.List) -> bool:
         """``a, b = x, y``: a target tuple assigned a literal tuple of the same length."""
@@ -796,24 +824,34 @@ class Module:
 
         ``name[k] = v``, ``del name[k]``, ``name.attr = v``, ``name.append(...)`` and kin.
         """
-        return self.cache(("mutations", id(scope)), lambda: self._mutations(scope)).get(name, [])
+        return self._all_mutations.get(id(scope), {}).get(name, [])
 
-    def _mutations(self, scope: ScopeNode) -> dict[str, list[ast.AST]]:
-        index: dict[str, list[ast.AST]] = defaultdict(list)
-        body: list[ast.AST] = [scope.body] if isinstance(scope, ast.Lambda) else list(scope.body)
-        for node in self.walk_scope(body):
-            if isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(
-                node.ctx, (ast.Store, ast.Del)
+    @cached_property
+    def _all_mutations(self) -> dict[int, dict[str, list[ast.AST]]]:
+        """Per scope, name -> its mutations; one pass over the nodes that can mutate."""
+        index: dict[int, dict[str, list[ast.AST]]] = {}
+
+        def add(node: ast.AST, name: str) -> None:
+            index.setdefault(id(self.scope_of(node)), defaultdict(list))[name].append(node)
+
+        for kind in (ast.Subscript, ast.Attribute):
+            for node in self.by_type.get(kind, ()):
+                if isinstance(node.ctx, (ast.Store, ast.Del)) and isinstance(  # type: ignore[attr-defined]
+                    node.value,
+                    ast.Name,  # type: ignore[attr-defined]
+                ):
+                    add(node, node.value.id)  # type: ignore[attr-defined]
+        for call in self.calls:
+            func = call.func
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr in MUTATORS
+                and isinstance(func.value, ast.Name)
             ):
-                if isinstance(node.value, ast.Name):
-                    index[node.value.id].append(node)
-            elif (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr in MUTATORS
-                and isinstance(node.func.value, ast.Name)
-            ):
-                index[node.func.value.id].append(node)
+                add(call, func.value.id)
+        for found in index.values():
+            for items in found.values():
+                items.sort(key=lambda n: (n.lineno, n.col_offset))  # type: ignore[attr-defined]
         return index
 
     def live_mutations(self, name: ast.Name, value: ast.expr) -> list[ast.AST]:

@@ -50,7 +50,9 @@ class SubmissionOrder(Rule):
     )
 
     def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:
-        for node in mod.nodes:
+        loops = mod.of_type(ast.For, ast.AsyncFor, ast.While, *COMPS)
+        loops.sort(key=lambda n: (n.lineno, n.col_offset))  # type: ignore[attr-defined]
+        for node in loops:
             iters: list[tuple[ast.expr, ast.expr, ast.AST]]
             if isinstance(node, (ast.For, ast.AsyncFor)):
                 iters = [(node.iter, node.target, node)]
