@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ray_patterns.bench.core import CaseResult, discover_cases, machine_info, run_case
+from ray_patterns.bench.core import CaseResult, against_hand, discover_cases, machine_info, run_case
 from ray_patterns.bench.report import format_value, write_html, write_plots
 
 SUMMARY_WIDTH = 100
@@ -32,21 +32,9 @@ def _peer_phrase(res: CaseResult) -> str:
             if v.role == "peer" and v.values and v.extra_median(res.correct) == want
         ]
         best = min(peers, key=lambda v: v.median) if peers else None
-    better = res.by_role("better")
     if best is None:
         return ""
-    if better is None or not better.median:
-        return f"best peer {best.name}"
-    ratio = best.median / better.median
-    worse = ratio if res.lower_is_better else 1 / ratio
-    if 1 / 1.10 <= worse <= 1.10:
-        return f"best peer: {best.name} = by hand"
-    factor = max(worse, 1 / worse)
-    said = f"{factor:.1f}x" if factor < 10 else f"{factor:.0f}x"
-    word = {"memory": ("less", "more"), "latency": ("lower", "higher")}.get(
-        res.kind, ("faster", "slower")
-    )
-    return f"best peer: {best.name} {said} {word[0] if worse < 1 else word[1]}"
+    return "best peer: " + against_hand(res, best.median, best.name).replace(" than by hand", "")
 
 
 def summary_table(results: list[CaseResult]) -> list[Table]:
@@ -65,13 +53,12 @@ def summary_table(results: list[CaseResult]) -> list[Table]:
             continue
         table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
         table.add_column(first, no_wrap=True)
-        table.add_column("measured", no_wrap=True)
         table.add_column("verdict")
         for res in rows:
             verdict = "; ".join(p for p in (res.verdict or "-", _peer_phrase(res)) if p)
             if "NOT worse" in verdict or "too small" in verdict or "no verdict" in verdict:
                 verdict = f"[yellow]{verdict}[/yellow]"
-            table.add_row(res.slug, res.label or res.metric, verdict)
+            table.add_row(res.slug, verdict)
         tables.append(table)
     return tables
 
