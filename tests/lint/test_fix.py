@@ -167,6 +167,13 @@ def test_a_crashing_fix_is_no_fix_and_keeps_the_finding() -> None:
             "RAY201",
             None,
         ),
+        # ray.remote's options change with the loop
+        (
+            "import ray\ndef f(x):\n    return x\nfor i in range(3):\n"
+            "    ray.remote(num_cpus=i)(f).remote(i)\n",
+            "RAY201",
+            None,
+        ),
         # callers elsewhere may still ray.get twice: not certainly safe
         (
             "import ray\n@ray.remote\ndef f():\n    return ray.put(1)\n",

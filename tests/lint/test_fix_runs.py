@@ -95,6 +95,21 @@ def main():
     return [ray.get(sq.remote(x)) for x in range(6)]
 """
 
+REMOTE_IN_LOOP = """import ray
+
+
+def square(x):
+    return x * x
+
+
+def main(n=4):
+    refs = []
+    for i in range(n):
+        refs.append(ray.remote(square).remote(i))
+    more = [ray.remote(num_cpus=1)(square).remote(i) for i in range(n)]
+    return ray.get(refs), ray.get(more)
+"""
+
 FINE_GRAINED = """import ray
 
 
@@ -125,6 +140,7 @@ CASES: dict[str, tuple[str, set[str], bool, bool]] = {
     "get-in-comprehension": (GET_IN_COMPREHENSION, {"RAY105"}, True, False),
     "example-closure-capture": (_example("closure_capture"), {"RAY104"}, True, False),
     "fine-grained": (FINE_GRAINED, {"RAY102"}, True, False),
+    "remote-wrap-in-loop": (REMOTE_IN_LOOP, {"RAY201"}, False, False),
 }
 
 

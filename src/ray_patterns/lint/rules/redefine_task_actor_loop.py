@@ -9,11 +9,15 @@ from ray_patterns._findings import Edit, Fix
 from ray_patterns.lint.core import Rule
 from ray_patterns.lint.edits import (
     delete_lines,
+    fresh_name,
     indent_of,
+    insert_before,
     line_text,
     names_in,
+    node_text,
     owns_lines,
     reindent,
+    replace,
     starts_own_line,
 )
 from ray_patterns.lint.flow import stored_in_loop
@@ -89,7 +93,7 @@ class RedefineTaskActorLoop(Rule):
         # then every iteration's definition is the same, so one before the loops is too.
         defn = mod.parents.get(node)
         if not isinstance(defn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            return None
+            return _hoist_wrap(node, mod)
         loops = mod.loops_around(defn)
         if not loops or not all(isinstance(lp, (ast.For, ast.While)) for lp in loops):
             return None
@@ -122,3 +126,25 @@ class RedefineTaskActorLoop(Rule):
         above = "\n" if line_text(mod, outer.lineno - 1).strip() else ""
         hoisted = Edit(outer.lineno, 0, outer.lineno, 0, above + text + "\n")
         return Fix(f"define {defn.name} once, before the loop", (hoisted, removed))
+
+
+def _hoist_wrap(node: ast.AST, mod: Module) -> Fix | None:
+    """``ray.remote(f)`` (or ``ray.remote(num_cpus=1)(f)``) in a loop -> ``f_remote =
+    ray.remote(f)`` once above the loop, and the loop uses ``f_remote``. Safe when no
+    name in the wrapping is bound by the loops: every iteration made the same thing."""
+    wrap = node if isinstance(node, ast.Call) and mod.remote_wrap_target(node) else None
+    if wrap is None:
+        parent = mod.parents.get(node)
+        if isinstance(parent, ast.Call) and parent.func is node:
+            wrap = parent
+    target = mod.remote_wrap_target(wrap) if wrap is not None else None
+    loops = mod.loops_around(wrap) if wrap is not None else []
+    if wrap is None or not isinstance(target, ast.Name) or not loops:
+        return None
+    bound = set().union(*(stored_in_loop(lp, mod) for lp in loops))
+    anchor = mod.statement_of(loops[-1])
+    if bound & names_in([wrap]) or not starts_own_line(mod, anchor):
+        return None
+    name = fresh_name(mod, f"{target.id}_remote")
+    edits = (insert_before(mod, anchor, f"{name} = {node_text(mod, wrap)}"), replace(wrap, name))
+    return Fix(f"apply ray.remote to {target.id} once, before the loop", edits)
