@@ -46,9 +46,9 @@ class Outcome:
     original: str
     fixed: str
     applied: list[Finding] = field(default_factory=list)
-    # why the fixes were not kept (they would break the file), or a rule crash
+    # why the fixes were not kept (they would leave the file unparsable)
     error: str | None = None
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # rules that crashed
     # the findings left after the last pass
     remaining: list[Finding] = field(default_factory=list)
 
