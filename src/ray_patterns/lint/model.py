@@ -212,7 +212,14 @@ class Module:
         """Is ``node`` a call of ``ray.<name>`` for one of ``names``?"""
         if not isinstance(node, ast.Call):
             return False
-        q = self.qualname(node.func)
+        func = node.func
+        # cheap rejections first: this runs on every call of every file
+        if isinstance(func, ast.Attribute):
+            if func.attr not in names:
+                return False
+        elif not (isinstance(func, ast.Name) and func.id in self.imports):
+            return False
+        q = self.qualname(func)
         return q is not None and q.startswith("ray.") and q[4:] in names
 
     # -- remote definitions ----------------------------------------------
@@ -225,6 +232,9 @@ class Module:
         """For ``ray.remote(f)`` or ``ray.remote(num_cpus=1)(f)``: the ``f`` expression."""
         if len(call.args) != 1 or call.keywords:
             return None
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr != "remote":
+            return None  # neither ray.remote(f) nor ray.remote(...)(f)
         if self.qualname(call.func) == "ray.remote":
             return call.args[0]
         inner = call.func
