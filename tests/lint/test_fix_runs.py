@@ -95,6 +95,22 @@ def main():
     return [ray.get(sq.remote(x)) for x in range(6)]
 """
 
+GET_AFTER_SUBMIT = """import ray
+
+
+@ray.remote
+def work(i):
+    return i + 1
+
+
+def main(items=range(5)):
+    out = []
+    for i in items:
+        ref = work.remote(i)
+        out.append(ray.get(ref))
+    return out
+"""
+
 REMOTE_IN_LOOP = """import ray
 
 
@@ -141,6 +157,7 @@ CASES: dict[str, tuple[str, set[str], bool, bool]] = {
     "example-closure-capture": (_example("closure_capture"), {"RAY104"}, True, False),
     "fine-grained": (FINE_GRAINED, {"RAY102"}, True, False),
     "remote-wrap-in-loop": (REMOTE_IN_LOOP, {"RAY201"}, False, False),
+    "get-after-submit": (GET_AFTER_SUBMIT, {"RAY105"}, True, False),
 }
 
 

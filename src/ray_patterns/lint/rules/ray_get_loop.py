@@ -111,7 +111,8 @@ class RayGetLoop(Rule):
         # Submit every task in the loop and ray.get them all once after it. Unsafe: the
         # tasks now run at the same time, so their side effects happen in another order.
         # Only where nothing in the loop reads the value: [ray.get(f.remote(x)) for x in
-        # xs], or a loop whose only statement is results.append(ray.get(f.remote(x))).
+        # xs], or a loop that ends with results.append(ray.get(...)) and reads results
+        # nowhere else.
         assert isinstance(node, ast.Call)
         ray = ray_name(mod)
         loops = mod.loops_around(node)
@@ -129,7 +130,7 @@ class RayGetLoop(Rule):
         if not (
             isinstance(loop, ast.For)
             and len(loops) == 1
-            and loop.body == [stmt]
+            and loop.body[-1] is stmt
             and not loop.orelse
             and isinstance(append, ast.Call)
             and isinstance(stmt, ast.Expr)
@@ -147,6 +148,8 @@ class RayGetLoop(Rule):
         empty = len(bound) == 1 and isinstance(bound[0], ast.List) and not bound[0].elts
         if not empty or mod.mutations_of(name, scope) != [append]:
             return None
+        if mod.name_uses(loop, name) != [append.func.value]:
+            return None  # the loop reads the list: it would see refs, not values
         after = (loop.end_lineno or loop.lineno) + 1
         collect = f"{indent_of(mod, loop.lineno)}{name} = {ray}.get({name})\n"
         edits = (replace(node, arg), Edit(after, 0, after, 0, collect))
