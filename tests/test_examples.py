@@ -131,6 +131,46 @@ PAGES: dict[str, Page] = {
         {"anti": False, "*": True},
         role_kwargs={"anti": {"seconds": 2.0, "timeout": 0.5}, "fixed": {"seconds": 3.0}},
     ),
+    # --- the pages of Ray's current handbook that the original lacked
+    "generators": Page(
+        {"n": 4},
+        {"*": [float(i << 17) for i in range(4)]},
+        doctor="return-large-list",
+        lint="return-large-list",
+    ),
+    # no OOM kill can be caused safely in the shared test session, so the anti
+    # example (small here) is not expected to be reported; tests/doctor covers RAY407
+    "limit_running_tasks": Page({"n": 4, "mib": 16}, {"*": [float(2 << 20) + i for i in range(4)]}),
+    "actor_sync": Page(
+        {"n": 3}, {"*": [0, 1, 4]}, doctor="actor-busy-wait", lint="actor-busy-wait"
+    ),
+    "return_ray_put": Page(
+        {"n": 3},
+        {"*": [float(i << 17) for i in range(3)]},
+        doctor="return-ray-put",
+        lint="return-ray-put",
+    ),
+    "nested_ray_get": Page({"n": 5}, {"*": 30}, doctor="nested-ray-get", lint="nested-ray-get"),
+    "pass_large_arg_by_value": Page(
+        {"n": 4},
+        {"*": [0.0, 1.0, 2.0, 3.0]},
+        doctor="pass-large-arg-by-value",
+        lint="pass-large-arg-by-value",
+    ),
+    # the anti-pattern loses its objects: each read times out (the hang, bounded)
+    "out_of_band_object_ref_serialization": Page(
+        {"n": 2},
+        {"anti": [None, None], "*": [[0], [0, 1]]},
+        doctor="out-of-band-object-ref-serialization",
+        lint="out-of-band-object-ref-serialization",
+        role_kwargs={"anti": {"timeout": 0.5}},
+    ),
+    "fork_new_processes": Page(
+        {"n": 6},
+        {"*": [1, 1, 2, 6, 24, 120]},
+        doctor="fork-new-processes",
+        lint="fork-new-processes",
+    ),
 }
 
 RECIPES = EXAMPLES / "recipes"  # the CLI, cluster, config and CI pages
