@@ -1,6 +1,8 @@
 """``ray-patterns doctor -- python prog.py`` end to end, each in its own process and Ray.
 
 Serial on purpose (each child starts a 2-CPU Ray); kept few because each costs seconds.
+The worker hook, HTML and trace outputs are covered by ``test_doctor_inside.py``'s
+one run of many programs.
 """
 
 from __future__ import annotations
@@ -42,42 +44,6 @@ def load(tmp_path: Path) -> dict[str, Any]:
     data = json.loads((tmp_path / "report.json").read_text())
     jsonschema.validate(data, JSON_SCHEMA)
     return data
-
-
-def test_async_anti_end_to_end_with_html_and_trace(tmp_path: Path) -> None:
-    html, trace = tmp_path / "r.html", tmp_path / "r.trace.json"
-    done = doctor(tmp_path, "async_anti", options=("--html", str(html), "--trace", str(trace)))
-    assert done.returncode == 0, done.stderr
-    assert "(3, 1)" in done.stdout  # the program's own output passes through
-    data = load(tmp_path)
-    assert data["exit_code"] == 0
-    assert data["observed"]["worker_hook"] == "installed"
-    found = {
-        (Path(f["path"]).name, f["line"])
-        for f in data["findings"]
-        if f["name"] == "blocking-get-in-async"
-    }
-    expected = {
-        ("async_anti.py", line)
-        for line in marked_lines("async_anti", "FINDING blocking-get-in-async")
-    }
-    assert len(expected) == 2 and expected <= found  # the actor's loop and the driver's
-    worker = [f for f in data["findings"] if f["line"] == min(line for _, line in expected)]
-    assert worker[0]["count"] == 3  # three gets inside the actor's poll()
-    assert "blocking-get-in-async" in done.stderr  # the terminal summary
-    page = html.read_text()
-    assert "<svg" in page and "blocking-get-in-async" in page
-    assert "<script src" not in page and "<link" not in page  # self-contained
-    events = json.loads(trace.read_text())["traceEvents"]
-    assert any(e["ph"] == "X" and e["name"].endswith("poll") for e in events)
-
-
-def test_async_fixed_is_silent_also_in_workers(tmp_path: Path) -> None:
-    done = doctor(tmp_path, "async_fixed")
-    assert done.returncode == 0, done.stderr
-    data = load(tmp_path)
-    assert data["observed"]["worker_hook"] == "installed"
-    assert [f for f in data["findings"] if f["name"] == "blocking-get-in-async"] == []
 
 
 def test_program_that_raises_keeps_its_error_and_gets_a_report(tmp_path: Path) -> None:

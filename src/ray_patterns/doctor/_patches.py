@@ -1,23 +1,29 @@
 """The instrumentation: patch Ray's entry points, record what happens.
 
 Patched while a ``watch()`` is active, restored on exit: ``ray.get``, ``ray.wait``,
-``ray.put``, ``ray.remote``, ``ray.init`` (to install the worker hook),
-``ray.shutdown`` (to read task events while the cluster still exists), and the
-three submission paths ``RemoteFunction._remote``, ``ActorClass._remote``,
-``ActorMethod._remote``. Every wrapper calls the original unchanged and records
-around it inside ``try``: a failure of ours is counted and reported as "not
-observed", never raised into the program.
+``ray.put``, ``ray.remote``, ``ray.init`` (to add the worker hook),
+``ray.shutdown`` (to read task events while the cluster still exists), the three
+submission paths ``RemoteFunction._remote``, ``ActorClass._remote``,
+``ActorMethod._remote``, and Ray's serializer's note of an ObjectRef pickled
+outside its argument passing. In a worker (``_worker.setup``) the same patches
+record into that worker's Recorder, without ``init``/``shutdown``, plus a fork
+hook. Every wrapper calls the original unchanged and records around it inside
+``try``: a failure of ours is counted and reported as "not observed", never
+raised into the program.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copyreg
+import inspect
 import os
 import time
 from collections.abc import Callable
 from typing import Any
 
 import ray
+import ray._private.serialization
 import ray.actor
 import ray.remote_function
 
@@ -26,6 +32,9 @@ from ray_patterns.doctor._introspect import _target_of
 from ray_patterns.doctor._recorder import Recorder
 from ray_patterns.doctor._records import Site
 from ray_patterns.doctor._sites import user_site
+
+#: Ray's reserved env var that carries a worker setup hook (ray_constants)
+HOOK_ENV_VAR = "__RAY_WORKER_PROCESS_SETUP_HOOK_ENV_VAR"
 
 # -- patching -----------------------------------------------------------------
 
@@ -49,8 +58,13 @@ def _patch(owner: Any, name: str, make: Callable[[Any], Any]) -> None:
     setattr(owner, name, wrapper)
 
 
-def install(recorder: Recorder) -> None:
-    """Patch Ray for ``recorder``; one watch at a time per process."""
+def install(recorder: Recorder, *, worker: bool = False) -> None:
+    """Patch Ray for ``recorder``; one watch at a time per process.
+
+    On the driver, when Ray is already running, the job's worker hook can no longer
+    be set: actors and async tasks created during the watch get it through their
+    own runtime_env instead (``_task_hook``).
+    """
     global _ACTIVE
     if _ACTIVE is not None:
         raise RuntimeError(
@@ -58,17 +72,92 @@ def install(recorder: Recorder) -> None:
             "nest no watches (one report covers the whole block)"
         )
     _ACTIVE = recorder
-    _install_all(recorder)
+    _install_all(recorder, worker)
+    copyreg.dispatch_table.setdefault(ray.ObjectRef, _reduce_ref)
+    if worker:
+        os.register_at_fork(before=_on_fork)
+        return
     try:
         if ray.is_initialized():
             recorder.job_hex = ray.get_runtime_context().get_job_id()
             recorder.cpus = ray.cluster_resources().get("CPU", 0.0)
+            _task_hook(recorder)
     except Exception as exc:
         recorder.fail("runtime context", exc)
 
 
+#: (pid, job) -> (token, env vars naming the exported hook): one per driver and job,
+#: so every watch's hooked tasks share the same workers (a new runtime_env would
+#: start new worker processes each time)
+_TASK_HOOKS: dict[tuple[int, str], tuple[str, dict[str, str]]] = {}
+
+
+def _task_hook(rec: Recorder) -> None:
+    """Export the worker hook (once per driver and job) for the runtime_env of tasks."""
+    from ray._private.runtime_env.setup_hook import export_setup_func_callable
+
+    key = (os.getpid(), rec.job_hex or "")
+    if key not in _TASK_HOOKS:
+        job_env = ray.get_runtime_context().runtime_env or {}
+        own = (job_env.get("env_vars") or {}).get(HOOK_ENV_VAR)
+        token = f"{rec.token}-tasks"
+        env = export_setup_func_callable(
+            {}, _worker.make_hook(token, own), ray._private.worker.global_worker
+        )
+        _TASK_HOOKS[key] = (token, dict(env["env_vars"]))
+    rec.token, rec.task_env = _TASK_HOOKS[key]
+    rec.worker_hook = (
+        "installed for the actors, async tasks and remote functions defined during the "
+        "watch (Ray was already running: tasks of functions defined before it were "
+        "observed from the driver only)"
+    )
+
+
+def _on_fork() -> None:
+    rec = _ACTIVE
+    if rec is None:
+        return
+    try:
+        rec.on_fork(_site(rec)[0])
+    except Exception as exc:
+        rec.fail("fork", exc)
+
+
+def _task_name() -> str:
+    try:
+        return ray.get_runtime_context().get_task_name() or ""
+    except Exception:  # outside a task (a worker's own thread)
+        return ""
+
+
+def _site(rec: Recorder, depth: int = 3) -> tuple[Site, bool]:
+    """The user's call site above the wrapper, and whether a library sat in between.
+
+    In a worker, the first time a site is seen, also the task or actor method it is in.
+    """
+    path, line, via_library = user_site(depth)
+    site = (path, line)
+    if rec.worker and site not in rec.scopes:
+        rec.scopes[site] = _task_name()
+    return site, via_library
+
+
+def _reduce_ref(ref: Any) -> Any:
+    """``copyreg`` reducer of ObjectRef: plain ``pickle`` and the ``cloudpickle`` package
+    reach it (Ray's own pickler has its reducer first); the result is Ray's usual one."""
+    rec = _ACTIVE
+    if rec is not None:
+        try:
+            rec.on_out_of_band(_site(rec)[0])
+        except Exception as exc:
+            rec.fail("ObjectRef pickling", exc)
+    return ray.ObjectRef.__reduce__(ref)
+
+
 def uninstall() -> None:
     global _ACTIVE
+    if copyreg.dispatch_table.get(ray.ObjectRef) is _reduce_ref:
+        del copyreg.dispatch_table[ray.ObjectRef]
     while _ORIGINALS:
         owner, name, original = _ORIGINALS.pop()
         setattr(owner, name, original)
@@ -80,15 +169,15 @@ def _make_get(original: Any) -> Any:
         rec = _ACTIVE
         if rec is None:
             return original(object_refs, *args, **kwargs)
-        path, line, via_library = user_site(2)
+        site, via_library = _site(rec)
         loop = _in_loop()
         t0 = time.time()
         try:
             value = original(object_refs, *args, **kwargs)
         except BaseException:
-            _record_get(rec, object_refs, None, (path, line), via_library, t0, loop, True)
+            _record_get(rec, object_refs, None, site, via_library, t0, loop, True)
             raise
-        _record_get(rec, object_refs, value, (path, line), via_library, t0, loop, False)
+        _record_get(rec, object_refs, value, site, via_library, t0, loop, False)
         return value
 
     return get
@@ -116,12 +205,12 @@ def _make_wait(original: Any) -> Any:
         rec = _ACTIVE
         if rec is None:
             return original(object_refs, *args, **kwargs)
-        path, line, _ = user_site(2)
+        site, _ = _site(rec)
         loop = _in_loop()
         t0 = time.time()
         result = original(object_refs, *args, **kwargs)
         try:
-            rec.on_wait(object_refs, result, (path, line), t0, time.time(), loop)
+            rec.on_wait(object_refs, result, site, t0, time.time(), loop)
         except Exception as exc:
             rec.fail("ray.wait", exc)
         return result
@@ -135,7 +224,7 @@ def _make_put(original: Any) -> Any:
         rec = _ACTIVE
         if rec is not None:
             try:
-                rec.on_put(value)
+                rec.on_put(value, ref, _site(rec)[0])
             except Exception as exc:
                 rec.fail("ray.put", exc)
         return ref
@@ -169,6 +258,7 @@ def _record_define(target: Any, remote_obj: Any, site: Site) -> None:
         return
     try:
         rec.on_define(target, remote_obj, site)
+        rec.definitions[-1].in_watch = True
     except Exception as exc:
         rec.fail("ray.remote", exc)
 
@@ -176,9 +266,19 @@ def _record_define(target: Any, remote_obj: Any, site: Site) -> None:
 def _make_init(original: Any) -> Any:
     def init(*args: Any, **kwargs: Any) -> Any:
         rec = _ACTIVE
-        if rec is not None and not ray.is_initialized():
-            kwargs = _with_worker_hook(rec, args, kwargs)
-        result = original(*args, **kwargs)
+        if rec is None or ray.is_initialized():
+            return original(*args, **kwargs)
+        hooked = _with_worker_hook(rec, kwargs)
+        try:
+            result = original(*args, **hooked)
+        except RuntimeError as exc:
+            if "worker_process_setup_hook" not in str(exc) or hooked is kwargs:
+                raise
+            # a hook set by the job's supervisor: run the program as it asked, unobserved
+            rec.worker_hook = f"not installed: {exc}"
+            if ray.is_initialized():
+                ray.shutdown()
+            result = original(*args, **kwargs)
         if rec is not None:
             try:
                 rec.job_hex = ray.get_runtime_context().get_job_id()
@@ -190,27 +290,21 @@ def _make_init(original: Any) -> Any:
     return init
 
 
-def _with_worker_hook(
-    rec: Recorder, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> dict[str, Any]:
-    """Add the doctor's worker hook to the program's runtime_env, never replacing its own.
+def _with_worker_hook(rec: Recorder, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The program's ``ray.init`` kwargs with the doctor's worker hook in its runtime_env.
 
-    Only for a Ray this process starts: its workers run this Python environment, so
-    they can import the hook. A worker that cannot import its setup hook fails to
-    start, and an existing cluster's workers may not have ray_patterns installed.
+    Merged, never replacing: the program's own ``worker_process_setup_hook`` runs
+    after ours. For a local Ray and for a cluster alike (``RAY_ADDRESS``,
+    ``address=``): the hook is pickled by value and imports ``ray_patterns`` inside
+    ``try``, so a worker without it runs on, unobserved, and the report says so.
     """
-    address = args[0] if args else kwargs.get("address")
-    if address not in (None, "local") or (address is None and os.environ.get("RAY_ADDRESS")):
-        rec.worker_hook = "not installed: the program joins an existing cluster"
-        return kwargs
     runtime_env = dict(kwargs.get("runtime_env") or {})
-    if "worker_process_setup_hook" in runtime_env:
-        rec.worker_hook = "not installed: the program sets its own worker_process_setup_hook"
-        return kwargs
     env_vars = dict(runtime_env.get("env_vars") or {})
-    env_vars[_worker.ENV_TOKEN] = rec.token
-    runtime_env["env_vars"] = env_vars
-    runtime_env["worker_process_setup_hook"] = _worker.HOOK
+    if HOOK_ENV_VAR in env_vars:
+        rec.worker_hook = f"not installed: the program sets {HOOK_ENV_VAR} itself"
+        return kwargs
+    own = runtime_env.get("worker_process_setup_hook")
+    runtime_env["worker_process_setup_hook"] = _worker.make_hook(rec.token, own)
     rec.worker_hook = "installed"
     return {**kwargs, "runtime_env": runtime_env}
 
@@ -238,7 +332,14 @@ def collect_from_cluster(rec: Recorder) -> None:
         except Exception as exc:
             rec.fail("runtime context", exc)
             return
-    wanted = {s.task_id for s in rec.submissions if s.done is not None and s.task_id}
+    if rec.worker_hook.startswith("installed"):
+        _collect_workers(rec)
+    wanted = {
+        s.task_id
+        for r in (rec, *rec.worker_records)
+        for s in r.submissions
+        if s.done is not None and s.task_id
+    }
     try:
         spans = wait_for_spans(rec.job_hex, rec.started, wanted)
         if rec.spans is None:
@@ -247,11 +348,23 @@ def collect_from_cluster(rec: Recorder) -> None:
             rec.spans.update(spans)
     except Exception as exc:
         rec.notes["task-events"] = f"unavailable ({type(exc).__name__}: {exc})"
-    if rec.worker_hook == "installed":
-        try:
-            rec.async_gets.extend(_worker.collect(rec.token))
-        except Exception as exc:
-            rec.notes["worker-hook"] = f"counts unreadable ({type(exc).__name__}: {exc})"
+
+
+def _collect_workers(rec: Recorder) -> None:
+    """The workers' records (they ship every ``FLUSH_S``: let the last flush land)."""
+    settle = (rec.stopped or time.time()) + _worker.SETTLE_S - time.time()
+    if settle > 0:
+        time.sleep(settle)
+    try:
+        shipped, missing = _worker.collect(rec.token)
+    except Exception as exc:
+        rec.notes["worker-hook"] = f"records unreadable ({type(exc).__name__}: {exc})"
+        return
+    by_pid = {w.pid: w for w in rec.worker_records}
+    for data in shipped:  # a later read (after a shutdown) replaces an earlier one
+        by_pid[data.get("pid", 0)] = Recorder.from_shipped(data, rec.thresholds, rec.started)
+    rec.worker_records = list(by_pid.values())
+    rec.workers_missing.extend(missing)
 
 
 def _make_definition_remote(what: str, kind: str) -> Callable[[Any], Any]:
@@ -262,20 +375,25 @@ def _make_definition_remote(what: str, kind: str) -> Callable[[Any], Any]:
             rec = _ACTIVE
             if rec is None:
                 return original(self, args=args, kwargs=kwargs, **options)
-            path, line, via_library = user_site(2)
+            site, via_library = _site(rec)
             t = time.time()
             definition = None
             try:
-                definition = rec.definition_of(self, _target_of(self), (path, line))
+                target = _target_of(self)
+                definition = rec.definition_of(self, target, site)
                 if definition.snapshot:
-                    rec.check_globals(definition, (path, line))
+                    rec.check_globals(definition, site)
+                if rec.task_env and (
+                    kind == "actor_creation" or definition.in_watch or _is_async(target)
+                ):
+                    options = _with_task_hook(rec, self, options)
             except Exception as exc:
                 rec.fail(what, exc)
             out = original(self, args=args, kwargs=kwargs, **options)
             try:
                 if definition is not None and not definition.exported:
                     rec.on_export(definition, self)
-                rec.on_submit(out, (path, line), via_library, definition, kind, args, kwargs, t)
+                rec.on_submit(out, site, via_library, definition, kind, args, kwargs, t)
             except Exception as exc:
                 rec.fail(what, exc)
             return out
@@ -283,6 +401,23 @@ def _make_definition_remote(what: str, kind: str) -> Callable[[Any], Any]:
         return _remote
 
     return make
+
+
+def _is_async(target: Any) -> bool:
+    if inspect.isclass(target):
+        return False
+    return inspect.iscoroutinefunction(target) or inspect.isasyncgenfunction(target)
+
+
+def _with_task_hook(rec: Recorder, remote_obj: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` with the worker hook's env var merged into the task's own runtime_env."""
+    defaults = getattr(remote_obj, "_default_options", None) or {}
+    own = options.get("runtime_env", defaults.get("runtime_env")) or {}
+    if "worker_process_setup_hook" in own or HOOK_ENV_VAR in (own.get("env_vars") or {}):
+        return options  # the program's own hook: leave this one alone
+    runtime_env = dict(own)
+    runtime_env["env_vars"] = {**(own.get("env_vars") or {}), **rec.task_env}
+    return {**options, "runtime_env": runtime_env}
 
 
 _make_function_remote = _make_definition_remote("remote function", "task")
@@ -294,20 +429,40 @@ def _make_method_remote(original: Any) -> Any:
         rec = _ACTIVE
         if rec is None:
             return original(self, args=args, kwargs=kwargs, **options)
-        path, line, via_library = user_site(2)
+        site, via_library = _site(rec)
         t = time.time()
         out = original(self, args=args, kwargs=kwargs, **options)
         try:
             definition = rec.actor_definition(getattr(self, "_actor", None))
             if definition is not None and definition.snapshot:
-                rec.check_globals(definition, (path, line))
-            rec.on_submit(out, (path, line), via_library, definition, "actor_task", args, kwargs, t)
+                rec.check_globals(definition, site)
+            method = getattr(self, "_method_name", "")
+            rec.on_submit(out, site, via_library, definition, "actor_task", args, kwargs, t, method)
         except Exception as exc:
             rec.fail("actor method", exc)
         return out
 
     return _remote
 
+
+def _make_contained_ref(original: Any) -> Any:
+    """Ray's serializer notes every ObjectRef it pickles; outside its own argument
+    passing (``pickle``/``cloudpickle`` called by the program) that is out of band."""
+
+    def add_contained_object_ref(self: Any, object_ref: Any, **kwargs: Any) -> Any:
+        rec = _ACTIVE
+        if rec is not None:
+            try:
+                if not self.is_in_band_serialization():
+                    rec.on_out_of_band(_site(rec)[0])
+            except Exception as exc:
+                rec.fail("ObjectRef serialization", exc)
+        return original(self, object_ref, **kwargs)
+
+    return add_contained_object_ref
+
+
+_SERIALIZER = ray._private.serialization.SerializationContext
 
 _PATCHES: list[tuple[Any, str, Callable[[Any], Any], str]] = [
     (ray, "get", _make_get, "ray.get calls"),
@@ -319,12 +474,17 @@ _PATCHES: list[tuple[Any, str, Callable[[Any], Any], str]] = [
     (ray.remote_function.RemoteFunction, "_remote", _make_function_remote, "task submissions"),
     (ray.actor.ActorClass, "_remote", _make_actor_remote, "actor creations"),
     (ray.actor.ActorMethod, "_remote", _make_method_remote, "actor method calls"),
+    (_SERIALIZER, "add_contained_object_ref", _make_contained_ref, "ObjectRef serialization"),
 ]
+#: what a worker leaves alone: it never starts or stops Ray
+_DRIVER_ONLY = ("init", "shutdown")
 
 
-def _install_all(recorder: Recorder) -> None:
+def _install_all(recorder: Recorder, worker: bool = False) -> None:
     """Each patch on its own: one that cannot attach (a Ray that changed) is reported."""
     for owner, name, make, what in _PATCHES:
+        if worker and name in _DRIVER_ONLY:
+            continue
         try:
             _patch(owner, name, make)
         except Exception as exc:

@@ -10,8 +10,10 @@ worker hook, in every worker.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import inspect
+import os
 import pickle
 import threading
 import time
@@ -47,8 +49,36 @@ from ray_patterns.doctor.thresholds import Thresholds
 class Recorder:
     """Raw observations of one watched run; ``analysis`` turns them into findings."""
 
-    def __init__(self, thresholds: Thresholds) -> None:
+    def __init__(self, thresholds: Thresholds, *, worker: bool = False) -> None:
         self.thresholds = thresholds
+        #: True in a worker process (the records are shipped to the driver)
+        self.worker = worker
+        #: bumped on every record: a worker ships only when it changed
+        self.changes = 0
+        #: worker: call site -> the task or actor method it ran in
+        self.scopes: dict[Site, str] = {}
+        # the new pages' observations, each (time, ...): a worker that outlives one
+        # watch ships them all and the driver keeps those of its own watch (``since``)
+        #: refs this process made with ray.put -> (time, the put's site) (return-ray-put)
+        self.put_refs: dict[bytes, tuple[float, Site]] = {}
+        #: refs found inside values this process fetched -> (time, the get's site)
+        self.returned_refs: dict[bytes, tuple[float, Site]] = {}
+        #: worker: (time, site, refs) of gets of refs this process neither submitted nor put
+        self.nested: list[tuple[float, Site, int]] = []
+        #: worker: (time, site) of forks (os.fork, fork-started multiprocessing)
+        self.forks: list[tuple[float, Site]] = []
+        #: (time, site) of ObjectRefs pickled outside Ray's argument passing
+        self.out_of_band: list[tuple[float, Site]] = []
+        #: (time, submit site, content digest, bytes) of large arguments passed by value
+        self.large_args: list[tuple[float, Site, bytes, int]] = []
+        #: (time, definition index, items, bytes) of lists of large objects a task returned
+        self.large_lists: list[tuple[float, int, int, int]] = []
+        #: records from the workers, filled by the driver when the watch ends
+        self.worker_records: list[Recorder] = []
+        self.workers_missing: list[str] = []
+        self.pid = os.getpid()
+        self._own_tasks: set[bytes] = set()
+        self.truncated = False
         self.token = f"rpd-{uuid.uuid4().hex[:12]}"
         self.started = time.time()
         self.stopped: float | None = None
@@ -73,7 +103,8 @@ class Recorder:
         self.notes: dict[str, str] = {}
         self.spans: dict[bytes, Any] | None = None
         self.worker_hook = "not installed: Ray was already running when the watch began"
-        self.async_gets: list[tuple[str, str, int, int]] = []
+        #: env vars that put the worker hook into an actor's runtime_env (Ray already up)
+        self.task_env: dict[str, str] = {}
         self.job_hex: str | None = None
         self.ray_version = ray.__version__
         self.cpus: float = 0.0
@@ -94,6 +125,7 @@ class Recorder:
         definition = Definition(index, key, _qualname(target), kind, site, target)
         definition.global_reads = _global_reads(target)
         self.definitions.append(definition)
+        self.changes += 1
         self._def_by_obj[id(remote_obj)] = index
         self._def_keys.setdefault(key, []).append(index)
 
@@ -176,19 +208,29 @@ class Recorder:
         args: Iterable[Any] | None,
         kwargs: dict[str, Any] | None,
         t: float,
+        method: str = "",
     ) -> None:
         refs = _refs_of(out)
         arg_bytes = 0
         args = args or ()
         kwargs = kwargs or {}
         got = self._got
+        large = self.thresholds.large_arg_bytes
         for value in (*args, *kwargs.values()):
-            if isinstance(value, ObjectRef):
-                continue
-            arg_bytes += sizeof(value)
+            if isinstance(value, ObjectRef) or (
+                isinstance(value, (list, tuple)) and value and isinstance(value[0], ObjectRef)
+            ):
+                self._mark_passed(value)
+                if isinstance(value, ObjectRef):
+                    continue
+            size = sizeof(value)
+            arg_bytes += size
             if got:
                 self._match_got(value, site)
+            if size >= large and not via_library:
+                self._count_large_arg(value, size, site)
         with self.lock:
+            self.changes += 1
             if site != self._last_submit_site or self._subs_since_sync == 0:
                 self._batch += 1
             self._last_submit_site = site
@@ -197,6 +239,8 @@ class Recorder:
                 definition.calls += 1
             index = len(self.submissions)
             task_id = refs[0].task_id().binary() if refs else b""
+            if self.worker and task_id:
+                self._own_tasks.add(task_id)
             self.submissions.append(
                 Submission(
                     index,
@@ -208,6 +252,7 @@ class Recorder:
                     arg_bytes,
                     self._batch,
                     via_library,
+                    method=method,
                 )
             )
             for ref in refs:
@@ -265,14 +310,17 @@ class Recorder:
         single = -1
         lone_fresh = False
         with self.lock:
+            self.changes += 1
             if len(refs) == 1 and isinstance(refs[0], ObjectRef):
                 single = self.obj_to_sub.get(refs[0].binary(), -1)
                 lone_fresh = (
                     single >= 0
                     and single == len(self.submissions) - 1
                     and self._subs_since_sync == 1
-                    and self.submissions[single].kind == "task"
+                    and self.submissions[single].kind in ("task", "actor_task")
                 )
+            if self.worker and not via_library:
+                self._note_nested(refs, site)
             get_index = len(self.gets)
             self.gets.append(
                 GetCall(
@@ -286,17 +334,29 @@ class Recorder:
                     lone_fresh,
                     in_loop,
                     failed,
+                    _small(value) if single >= 0 and not failed else None,
                 )
             )
             self._sync()
             if not failed:
                 self._mark_done(refs, t1)
+        if not failed:
+            self._note_returned(value, values if values else [value], site, single)
         if not failed and nbytes >= self.thresholds.unnecessary_get_min_bytes:
             self._remember(value, get_index, nbytes)
             for item in values:
                 item_bytes = sizeof(item)
                 if item_bytes >= self.thresholds.unnecessary_get_min_bytes:
                     self._remember(item, get_index, item_bytes)
+
+    def _mark_passed(self, value: Any) -> None:
+        refs = [value] if isinstance(value, ObjectRef) else value[:1000]
+        subs = self.submissions
+        for ref in refs:
+            if isinstance(ref, ObjectRef):
+                index = self.obj_to_sub.get(ref.binary())
+                if index is not None:
+                    subs[index].passed = True
 
     def _remember(self, value: Any, get_index: int, nbytes: int) -> None:
         try:
@@ -319,16 +379,197 @@ class Recorder:
     def on_wait(self, refs: Any, result: Any, site: Site, t0: float, t1: float, loop: bool) -> None:
         ready = result[0] if isinstance(result, tuple) and result else []
         with self.lock:
+            self.changes += 1
             self.waits.append(WaitCall(site, t0, t1, _len(refs), len(ready), loop))
             self._sync()
             self._mark_done(ready, t1)
 
-    def on_put(self, value: Any) -> None:
+    def on_put(self, value: Any, ref: Any = None, site: Site | None = None) -> None:
+        self.changes += 1
         self.puts += 1
         self.put_bytes += sizeof(value)
+        if site is not None and isinstance(ref, ObjectRef) and len(self.put_refs) < _MAX_REFS:
+            self.put_refs[ref.binary()] = (time.time(), site)
+
+    # -- what only the worker side (or the new pages' checks) need -------------
+    def _note_nested(self, refs: list[Any], site: Site) -> None:
+        """A task's get of refs it did not make: they came in inside its arguments."""
+        foreign = 0
+        for ref in refs:
+            if isinstance(ref, ObjectRef):
+                # refs of tasks it submitted (a generator's items too) or put are its own
+                own = ref.task_id().binary() in self._own_tasks or ref.binary() in self.put_refs
+                foreign += not own
+        if foreign and len(self.nested) < _MAX_REFS:
+            self.nested.append((time.time(), site, foreign))
+
+    def _note_returned(self, value: Any, items: list[Any], site: Site, single: int) -> None:
+        """Refs inside a fetched value (return-ray-put), and lists of large objects."""
+        found = [r for r in _refs_in(value) if len(self.returned_refs) < _MAX_REFS]
+        now = time.time()
+        for ref in found:
+            self.returned_refs[ref.binary()] = (now, site)
+        if single < 0 or not isinstance(value, (list, tuple)):
+            return
+        t = self.thresholds
+        if len(value) < t.large_list_min_items:
+            return
+        sizes = [sizeof(item) for item in value[:1000]]
+        if min(sizes) < t.large_arg_bytes:
+            return
+        definition = self.submissions[single].definition
+        if definition >= 0 and len(self.large_lists) < _MAX_REFS:
+            self.large_lists.append((time.time(), definition, len(value), sum(sizes)))
+
+    def _count_large_arg(self, value: Any, size: int, site: Site) -> None:
+        digest = _digest(value)
+        if digest is None:
+            return
+        if len(self.large_args) < _MAX_REFS:
+            self.large_args.append((time.time(), site, digest, size))
+
+    def on_fork(self, site: Site) -> None:
+        self.changes += 1
+        if len(self.forks) < _MAX_REFS:
+            self.forks.append((time.time(), site))
+
+    def on_out_of_band(self, site: Site) -> None:
+        self.changes += 1
+        if len(self.out_of_band) < _MAX_REFS:
+            self.out_of_band.append((time.time(), site))
+
+    # -- shipping (worker -> driver) -------------------------------------------
+    _SHIPPED = (
+        "submissions",
+        "gets",
+        "waits",
+        "puts",
+        "put_bytes",
+        "unnecessary",
+        "scopes",
+        "put_refs",
+        "returned_refs",
+        "nested",
+        "forks",
+        "out_of_band",
+        "large_args",
+        "large_lists",
+        "errors",
+        "pid",
+    )
+
+    def shippable(self, max_records: int) -> dict[str, Any]:
+        """A picklable copy of the records (definitions without the code objects)."""
+        out: dict[str, Any] = {}
+        for name in self._SHIPPED:
+            value = getattr(self, name)
+            if isinstance(value, list):
+                out[name] = value[:max_records]
+                out["truncated"] = out.get("truncated", False) or len(value) > max_records
+            elif isinstance(value, dict):
+                out[name] = dict(value)
+            else:
+                out[name] = value
+        out["definitions"] = [
+            dataclasses.replace(d, target=None, snapshot={}) for d in list(self.definitions)
+        ]
+        return out
+
+    @classmethod
+    def from_shipped(cls, data: dict[str, Any], thresholds: Thresholds, since: float) -> Recorder:
+        """The driver's view of one worker's records made at ``since`` or later."""
+        rec = cls(thresholds, worker=True)
+        for name in (*cls._SHIPPED, "definitions"):
+            if name in data:
+                setattr(rec, name, data[name])
+        rec.truncated = bool(data.get("truncated"))
+        rec._keep_since(since)
+        return rec
+
+    def _keep_since(self, since: float) -> None:
+        """Drop what an earlier watch saw (a worker can serve several watches)."""
+        first_sub = next((i for i, s in enumerate(self.submissions) if s.t >= since), None)
+        first_get = next((i for i, g in enumerate(self.gets) if g.t0 >= since), None)
+        if first_sub is None:
+            first_sub = len(self.submissions)
+        if first_get is None:
+            first_get = len(self.gets)
+        if first_sub:
+            self.submissions = self.submissions[first_sub:]
+            for s in self.submissions:
+                s.index -= first_sub
+            for g in self.gets:
+                g.single = g.single - first_sub if g.single >= first_sub else -1
+        if first_get:
+            self.gets = self.gets[first_get:]
+            self.unnecessary = {
+                k: u for k, u in self.unnecessary.items() if u.get_index >= first_get
+            }
+            for u in self.unnecessary.values():
+                u.get_index -= first_get
+        self.waits = [w for w in self.waits if w.t0 >= since]
+        self.obj_to_sub = {}
+        for name in ("nested", "forks", "out_of_band", "large_args", "large_lists"):
+            setattr(self, name, [e for e in getattr(self, name) if e[0] >= since])
+        for name in ("put_refs", "returned_refs"):
+            setattr(self, name, {k: v for k, v in getattr(self, name).items() if v[0] >= since})
 
 
 _MISSING = object()
+#: refs remembered per process for return-ray-put (bounded: a long job has millions)
+_MAX_REFS = 100_000
+_SAMPLE_BYTES = 256 << 10
+
+
+def _small(value: Any) -> Any:
+    """The value itself when it is a small flag-like one (what a poll returns), else None."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, str) and len(value) <= 64:
+        return value
+    return None
+
+
+def _refs_in(value: Any) -> list[ObjectRef]:
+    """ObjectRefs a task returned: the value itself, or the items of a list, tuple or dict."""
+    if isinstance(value, ObjectRef):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        items: Iterable[Any] = value
+    elif isinstance(value, dict):
+        items = value.values()
+    else:
+        return []
+    out = []
+    for item in items:
+        if isinstance(item, ObjectRef):
+            out.append(item)
+        elif isinstance(item, (list, tuple)):
+            out.extend(i for i in item if isinstance(i, ObjectRef))
+    return out
+
+
+def _digest(value: Any) -> bytes | None:
+    """A digest of a large value's content (its first and last 256 KiB and its size)."""
+    try:
+        view = memoryview(value) if not isinstance(value, memoryview) else value
+    except TypeError:
+        view = None
+    h = hashlib.blake2b(digest_size=16)
+    if view is not None and view.contiguous:
+        raw = view.cast("B") if view.ndim != 1 or view.format != "B" else view
+        h.update(str((type(value).__name__, getattr(value, "dtype", ""), raw.nbytes)).encode())
+        if raw.nbytes <= 2 * _SAMPLE_BYTES:
+            h.update(raw)
+        else:
+            h.update(raw[:_SAMPLE_BYTES])
+            h.update(raw[-_SAMPLE_BYTES:])
+        return h.digest()
+    try:
+        h.update(pickle.dumps(value, protocol=5))
+    except Exception:  # unpicklable here: Ray would fail to pass it as well
+        return None
+    return h.digest()
 
 
 def _len(value: Any) -> int:
@@ -338,6 +579,9 @@ def _len(value: Any) -> int:
 def _refs_of(out: Any) -> list[ObjectRef]:
     if isinstance(out, ObjectRef):
         return [out]
+    generator = getattr(out, "_generator_ref", None)  # a streaming generator's task
+    if isinstance(generator, ObjectRef):
+        return [generator]
     if isinstance(out, list):
         return [r for r in out if isinstance(r, ObjectRef)]
     return []

@@ -24,6 +24,8 @@ class Submission:
     batch: int
     via_library: bool
     done: float | None = None  # when the driver saw it finished (get/wait), if it did
+    method: str = ""  # the actor method of an actor task
+    passed: bool = False  # its ref went into another call's arguments (not fetched here)
 
 
 @dataclass(slots=True)
@@ -38,6 +40,8 @@ class GetCall:
     lone_fresh: bool  # the lone ref was the only submission since the last get/wait
     in_loop: bool
     failed: bool
+    #: a small value (bool, None, int, short str) a poll returned, for busy-wait loops
+    polled: Any = None
 
 
 @dataclass(slots=True)
@@ -66,6 +70,8 @@ class Definition:
     global_reads: dict[str, Site] = field(default_factory=dict)
     global_changes: dict[str, list[Any]] = field(default_factory=dict)  # name -> [n, how, site]
     last_fingerprint_check: float = 0.0
+    #: made by ``@ray.remote`` while the watch was on (not an earlier definition)
+    in_watch: bool = False
 
 
 @dataclass

@@ -1,76 +1,143 @@
-"""Worker side: count blocking ``ray.get``/``ray.wait`` inside a running event loop.
+"""Worker side: the same Recorder as the driver's, in every worker of the watched job.
 
-Installed by the doctor through ``runtime_env={"worker_process_setup_hook": ...}``
-when the watched program calls ``ray.init``. Each worker keeps its own counts and
-writes them to Ray's internal KV store (works on every node, no files, no actor),
-where the driver reads them at the end. Nothing else runs in workers: task times
-come from Ray's own task events (see ``ray_patterns.doctor._events``).
+How it gets there: the doctor adds a ``worker_process_setup_hook`` to the job's
+runtime environment (merged with the program's own; a hook the program already
+has runs after ours), whether the program starts a local Ray or joins a cluster
+(``RAY_ADDRESS``, ``ray.init(address=...)``). When Ray was already running before
+the watch began, the job's runtime environment is fixed, so the hook goes into the
+runtime environment of each actor and async task created during the watch (they
+get workers of their own); plain tasks are then seen from the driver only.
+
+The hook itself is pickled by value (``make_hook``) and imports ``ray_patterns``
+inside ``try``: on a worker where it is not installed, the worker runs on
+unobserved and leaves a note for the report, never failing to start.
+
+What it costs a worker: the same patches as the driver (a record appended per
+call), and a daemon thread that, at most every ``FLUSH_S`` and only when something
+changed, pickles the worker's records into Ray's internal KV store (one key per
+worker process, overwritten, at most ``MAX_RECORDS`` of each kind). The driver reads
+and deletes the keys when the watch ends.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
+import atexit
 import os
-from collections import Counter
+import pickle
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
-ENV_TOKEN = "RAY_PATTERNS_DOCTOR_TOKEN"
 KV_NAMESPACE = "ray_patterns_doctor"
-HOOK = "ray_patterns.doctor._worker.setup"
+FLUSH_S = 0.1
+#: a worker ships at most this many records of each kind (and says it cut some)
+MAX_RECORDS = 100_000
+#: the driver reads the workers' records this long after the watch ended, at least
+SETTLE_S = 3 * FLUSH_S
 
-_counts: Counter[tuple[str, str, int]] = Counter()
-
-
-def _publish(token: str) -> None:
-    from ray.experimental import internal_kv
-
-    rows = [[kind, path, line, n] for (kind, path, line), n in _counts.items()]
-    internal_kv._internal_kv_put(
-        f"{token}:{os.getpid()}", json.dumps(rows), overwrite=True, namespace=KV_NAMESPACE
-    )
+_state: dict[str, Any] = {}
 
 
-def _wrap(original: Any, kind: str, token: str) -> Any:
-    from ray_patterns.doctor._sites import user_site
+def make_hook(token: str, chained: Any = None) -> Callable[[], None]:
+    """The setup hook for the job's workers: a closure pickled by value.
 
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        # the check is one C call; everything else happens only on the anti-pattern
-        if asyncio._get_running_loop() is not None:
-            path, line, _ = user_site(2)
-            _counts[(kind, path, line)] += 1
+    It refers to no module global, so a worker unpickles it without importing
+    ``ray_patterns``; ``chained`` is the program's own hook (a callable, a module
+    path, or Ray's key of an exported one), run after ours.
+    """
+
+    def ray_patterns_doctor_hook() -> None:
+        import os as _os
+
+        try:
+            from ray_patterns.doctor import _worker as worker_side
+
+            worker_side.setup(token)
+        except Exception as exc:  # not installed here: carry on unobserved, say why
             try:
-                _publish(token)
-            except Exception:  # the program's call matters more than our count
+                from ray.experimental import internal_kv
+
+                internal_kv._internal_kv_put(
+                    f"{token}:missing:{_os.getpid()}",
+                    f"{type(exc).__name__}: {exc}",
+                    overwrite=True,
+                    namespace="ray_patterns_doctor",
+                )
+            except Exception:
                 pass
-        return original(*args, **kwargs)
+        if chained is None:
+            return
+        if callable(chained):
+            chained()
+            return
+        from ray._private.runtime_env.setup_hook import load_and_execute_setup_hook
 
-    wrapper.__wrapped__ = original  # type: ignore[attr-defined]
-    return wrapper
+        error = load_and_execute_setup_hook(chained)
+        if error is not None:
+            raise RuntimeError(error)
+
+    return ray_patterns_doctor_hook
 
 
-def setup() -> None:
-    """Patch this worker's ``ray.get``/``ray.wait`` (once) when the doctor asked for it."""
-    import ray
-
-    token = os.environ.get(ENV_TOKEN)
-    if not token or getattr(ray.get, "_ray_patterns_doctor", False):
+def setup(token: str) -> None:
+    """Start recording in this worker (once per process) and shipping to the driver."""
+    if _state.get("token") == token:
         return
-    for name, kind in (("get", "ray.get"), ("wait", "ray.wait")):
-        wrapped = _wrap(getattr(ray, name), kind, token)
-        wrapped._ray_patterns_doctor = True
-        setattr(ray, name, wrapped)
+    from ray_patterns.doctor import _patches
+    from ray_patterns.doctor._recorder import Recorder
+    from ray_patterns.doctor.thresholds import Thresholds
+
+    rec = Recorder(Thresholds().resolved(), worker=True)
+    rec.token = token
+    _patches.install(rec, worker=True)
+    _state.update(token=token, rec=rec, shipped=-1)
+    thread = threading.Thread(target=_flush_loop, name="ray-patterns-doctor", daemon=True)
+    thread.start()
+    atexit.register(flush)
 
 
-def collect(token: str) -> list[tuple[str, str, int, int]]:
-    """On the driver: every worker's ``(kind, path, line, count)`` for ``token``."""
+def _key(token: str) -> str:
+    return f"{token}:rec:{os.getpid()}"
+
+
+def flush() -> None:
+    """Ship this worker's records if they changed since the last time."""
+    rec = _state.get("rec")
+    if rec is None or rec.changes == _state.get("shipped"):
+        return
     from ray.experimental import internal_kv
 
-    merged: Counter[tuple[str, str, int]] = Counter()
+    changes = rec.changes
+    payload = pickle.dumps(rec.shippable(MAX_RECORDS), protocol=5)
+    internal_kv._internal_kv_put(_key(rec.token), payload, overwrite=True, namespace=KV_NAMESPACE)
+    _state["shipped"] = changes
+
+
+def _flush_loop() -> None:
+    while True:
+        time.sleep(FLUSH_S)
+        try:
+            flush()
+        except Exception:  # the cluster going away: nothing left to tell
+            pass
+
+
+def collect(token: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """On the driver: every worker's shipped records, and notes of workers that could not
+    record (``ray_patterns`` not importable there); the keys are deleted."""
+    from ray.experimental import internal_kv
+
+    shipped: list[dict[str, Any]] = []
+    missing: list[str] = []
     for key in internal_kv._internal_kv_list(token, namespace=KV_NAMESPACE):
         raw = internal_kv._internal_kv_get(key, namespace=KV_NAMESPACE)
-        if raw:
-            for kind, path, line, n in json.loads(raw):
-                merged[(kind, path, int(line))] += int(n)
         internal_kv._internal_kv_del(key, namespace=KV_NAMESPACE)
-    return [(k, p, ln, n) for (k, p, ln), n in merged.items()]
+        if not raw:
+            continue
+        name = key.decode() if isinstance(key, bytes) else str(key)
+        if ":missing:" in name:
+            missing.append(raw.decode() if isinstance(raw, bytes) else str(raw))
+        else:
+            shipped.append(pickle.loads(raw))
+    return shipped, missing

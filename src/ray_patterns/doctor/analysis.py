@@ -1,7 +1,13 @@
-"""Detectors: turn a Recorder's raw observations into findings, one function per slug."""
+"""Detectors: turn Recorders' raw observations into findings, one function per check.
+
+The same detectors run on the driver's records and on each worker's (shipped by the
+worker hook); a worker's findings name the task or actor method they are inside.
+The newer pages' detectors live in ``_page_checks``.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import statistics
 from collections import defaultdict
@@ -10,6 +16,7 @@ from typing import Any
 
 from ray_patterns._findings import Related
 from ray_patterns._units import human_bytes
+from ray_patterns.doctor import _page_checks
 from ray_patterns.doctor._events import TaskSpan
 from ray_patterns.doctor._recorder import Recorder
 from ray_patterns.doctor._records import Site
@@ -29,11 +36,17 @@ def _where(site: Site) -> str:
 
 def ray_get_loop(rec: Recorder) -> list[Finding]:
     t = rec.thresholds
+    polling = _page_checks.busy_wait_sites(rec)
     by_site: dict[Site, list[float]] = defaultdict(list)
+    actor_calls: set[Site] = set()
     for g in rec.gets:
         blocked = g.t1 - g.t0
         if g.lone_fresh and not g.via_library and not g.failed and blocked >= t.min_block_s:
+            if g.site in polling:
+                continue  # actor-busy-wait
             by_site[g.site].append(blocked)
+            if rec.submissions[g.single].kind == "actor_task":
+                actor_calls.add(g.site)
     out = []
     for site, times in by_site.items():
         if len(times) < t.get_loop_min_count:
@@ -46,7 +59,8 @@ def ray_get_loop(rec: Recorder) -> list[Finding]:
                 "ray-get-loop",
                 *site,
                 len(times),
-                f"ray.get waited for each task right after submitting it, {len(times)} times "
+                f"ray.get waited for each {'actor call' if site in actor_calls else 'task'} "
+                f"right after submitting it, {len(times)} times "
                 f"({total:.2f} s blocked, nothing else in flight); with {parallel:g} CPUs "
                 f"about {cost:.2f} s of it could have overlapped (if no call needs the "
                 "previous one's result)",
@@ -62,7 +76,7 @@ def submission_order(rec: Recorder, spans: dict[bytes, TaskSpan]) -> list[Findin
     batches: dict[int, list[tuple[float, int]]] = defaultdict(list)
     for s in subs:
         span = spans.get(s.task_id)
-        if span is not None and span.ready is not None:
+        if span is not None and span.ready is not None and not s.passed:
             batches[s.batch].append((span.ready, s.index))
     for items in batches.values():
         items.sort()
@@ -143,7 +157,9 @@ def unnecessary_ray_get(rec: Recorder) -> list[Finding]:
 def redefine_task_actor_loop(rec: Recorder) -> list[Finding]:
     by_key: dict[tuple[str, str, int], list[int]] = defaultdict(list)
     for d in rec.definitions:
-        by_key[d.key].append(d.index)
+        # made by @ray.remote under the watch: a worker's unpickled copies are no redefinitions
+        if d.in_watch:
+            by_key[d.key].append(d.index)
     out = []
     for indexes in by_key.values():
         if len(indexes) < rec.thresholds.redefine_min_count:
@@ -186,13 +202,17 @@ def closure_capture(rec: Recorder) -> list[Finding]:
 
 def fine_grained_tasks(rec: Recorder, spans: dict[bytes, TaskSpan]) -> list[Finding]:
     t = rec.thresholds
-    by_def: dict[int, list[Any]] = defaultdict(list)
+    # by the function's source, not its record: a worker holds one copy per pickled caller
+    by_def: dict[tuple[str, str, int], list[Any]] = defaultdict(list)
+    first: dict[tuple[str, str, int], int] = {}
     for s in rec.submissions:
         if s.kind == "task" and s.definition >= 0:
-            by_def[s.definition].append(s)
+            key = rec.definitions[s.definition].key
+            by_def[key].append(s)
+            first.setdefault(key, s.definition)
     out = []
-    for index, subs in by_def.items():
-        d = rec.definitions[index]
+    for key, subs in by_def.items():
+        d = rec.definitions[first[key]]
         if len(subs) < t.fine_grained_min_calls or classify(d.key[0]) == LIBRARY:
             continue  # ray_patterns' own batch tasks size themselves
         starts: list[float] = []
@@ -265,20 +285,11 @@ def blocking_get_in_async(rec: Recorder) -> list[Finding]:
                 "blocking-get-in-async",
                 *site,
                 len(blocked),
-                f"{kind} blocked the running event loop of the driver {len(blocked)} time(s), "
-                f"{sum(blocked):.2f} s in total",
+                f"{kind} blocked the running event loop of "
+                f"{'a worker (async actor or task)' if rec.worker else 'the driver'} "
+                f"{len(blocked)} time(s), {sum(blocked):.2f} s in total: every other "
+                "coroutine there waited meanwhile",
                 cost_seconds=sum(blocked),
-            )
-        )
-    for kind, path, line, n in rec.async_gets:
-        out.append(
-            Finding.make(
-                "blocking-get-in-async",
-                path,
-                line,
-                n,
-                f"{kind} was called {n} time(s) inside a running event loop in a worker "
-                "(async actor or task): every other coroutine there waits meanwhile",
             )
         )
     return out
@@ -327,10 +338,9 @@ def unbounded_submission(rec: Recorder, spans: dict[bytes, TaskSpan]) -> list[Fi
     return out
 
 
-def analyze(rec: Recorder, report: Report) -> None:
-    """Fill ``report`` from ``rec``: findings, what was observed, the timeline."""
-    spans = rec.spans or {}
-    have_spans = rec.spans is not None
+def _detectors(
+    rec: Recorder, spans: dict[bytes, TaskSpan], have_spans: bool
+) -> list[tuple[str, Callable[[], list[Finding]]]]:
     detectors: list[tuple[str, Callable[[], list[Finding]]]] = [
         ("ray-get-loop", lambda: ray_get_loop(rec)),
         ("too-many-results", lambda: too_many_results(rec)),
@@ -340,17 +350,70 @@ def analyze(rec: Recorder, report: Report) -> None:
         ("global-variables", lambda: global_variables(rec)),
         ("blocking-get-in-async", lambda: blocking_get_in_async(rec)),
         ("unbounded-submission", lambda: unbounded_submission(rec, spans)),
+        ("actor-busy-wait", lambda: _page_checks.actor_busy_wait(rec)),
+        ("nested-ray-get", lambda: _page_checks.nested_ray_get(rec)),
+        ("pass-large-arg-by-value", lambda: _page_checks.pass_large_arg_by_value(rec)),
+        ("return-large-list", lambda: _page_checks.return_large_list(rec)),
+        ("fork-new-processes", lambda: _page_checks.fork_new_processes(rec)),
+        ("out-of-band", lambda: _page_checks.out_of_band_serialization(rec)),
     ]
     if have_spans:
         detectors += [
             ("submission-order", lambda: submission_order(rec, spans)),
             ("fine-grained-tasks", lambda: fine_grained_tasks(rec, spans)),
         ]
-    for slug, run in detectors:
-        try:
-            report.findings.extend(run())
-        except Exception as exc:  # one broken detector must not hide the others
-            rec.fail(f"detector {slug}", exc)
+    return detectors
+
+
+def _scoped(rec: Recorder, finding: Finding) -> Finding:
+    """A worker's finding, named after the task or actor method it happened in."""
+    scope = rec.scopes.get((finding.path, finding.line), "")
+    if not scope:  # a definition's line (return-large-list): the message names the task
+        return finding
+    return dataclasses.replace(finding, scope=scope, message=f"in {scope}: {finding.message}")
+
+
+def _merged(findings: list[Finding]) -> list[Finding]:
+    """One finding per check, line and scope: the same line run by several workers adds up."""
+    out: dict[tuple[str, str, int, str], Finding] = {}
+    for f in findings:
+        key = (f.code, f.path, f.line, f.scope)
+        seen = out.get(key)
+        if seen is None:
+            out[key] = f
+            continue
+        cost = None
+        if seen.cost_seconds is not None or f.cost_seconds is not None:
+            cost = round((seen.cost_seconds or 0.0) + (f.cost_seconds or 0.0), 4)
+        nbytes = max(seen.bytes or 0, f.bytes or 0) or None
+        out[key] = dataclasses.replace(
+            seen, count=seen.count + f.count, cost_seconds=cost, bytes=nbytes
+        )
+    return list(out.values())
+
+
+def analyze(rec: Recorder, report: Report) -> None:
+    """Fill ``report`` from ``rec`` and its workers' records: findings, what was
+    observed, the timeline."""
+    spans = rec.spans or {}
+    have_spans = rec.spans is not None
+    found: list[Finding] = []
+    for source in (rec, *rec.worker_records):
+        source.cpus = rec.cpus
+        source.stopped = rec.stopped
+        for name, run in _detectors(source, spans, have_spans):
+            try:
+                hits = run()
+            except Exception as exc:  # one broken detector must not hide the others
+                rec.fail(f"detector {name}" + (" (worker)" if source.worker else ""), exc)
+                continue
+            found.extend(_scoped(source, f) if source.worker else f for f in hits)
+    try:
+        for source, f in _page_checks.return_ray_put([rec, *rec.worker_records]):
+            found.append(_scoped(source, f))
+    except Exception as exc:
+        rec.fail("detector return-ray-put", exc)
+    report.findings.extend(_merged(found))
     report.findings.sort(key=lambda f: (-(f.cost_seconds or 0.0), -(f.bytes or 0), f.code))
 
     task_ids = {s.task_id for s in rec.submissions if s.kind != "actor_creation"}
@@ -369,9 +432,15 @@ def analyze(rec: Recorder, report: Report) -> None:
             "task events were not in the GCS by the end)"
         )
     if rec.job_hex is not None and rec.worker_hook != "installed":
+        report.not_observed.append(f"inside tasks and actors: worker hook {rec.worker_hook}")
+    if rec.workers_missing:
         report.not_observed.append(
-            f"blocking ray.get inside workers' event loops: worker hook {rec.worker_hook}"
+            f"inside tasks and actors of {len(rec.workers_missing)} worker process(es): "
+            f"ray_patterns cannot be imported there ({rec.workers_missing[0]}); install it "
+            "on the cluster's nodes to see inside their tasks"
         )
+    if any(w.truncated for w in rec.worker_records):
+        report.not_observed.append("a worker's records beyond the first 100,000 per kind")
     for key, note in rec.notes.items():
         if key.startswith("patch "):
             report.not_observed.append(f"{key[6:]}: could not instrument ({note})")
@@ -396,6 +465,11 @@ def analyze(rec: Recorder, report: Report) -> None:
             "ray task events (GCS: task:execute and FINISHED times)" if have_spans else "none"
         ),
         "worker_hook": rec.worker_hook,
+        "worker_processes": len(rec.worker_records),
+        "worker_tasks": sum(
+            1 for w in rec.worker_records for s in w.submissions if s.kind == "task"
+        ),
+        "worker_gets": sum(len(w.gets) for w in rec.worker_records),
         "cpus": rec.cpus,
         "thresholds": dict(vars(rec.thresholds)),
     }

@@ -50,6 +50,16 @@ class Thresholds:
     unbounded_pending_bytes: int | None = None
     #: global-variables: in-place changes are checked by hashing values up to this size
     global_fingerprint_max_bytes: int = MIB
+    #: pass-large-arg-by-value: arguments at least this big are compared by content ...
+    large_arg_bytes: int = LARGE_OBJECT_BYTES
+    #: ... and the same one passed to this many calls, at least
+    large_arg_min_calls: int = 3
+    #: return-large-list: a task's return value with at least this many large items
+    large_list_min_items: int = 4
+    #: actor-busy-wait: polls of an actor from one line with a sleep between, at least
+    busy_wait_min_polls: int = 5
+    #: ... and the least time between a poll's answer and the next poll
+    busy_wait_min_gap_s: float = 0.005
 
     def resolved(self) -> Thresholds:
         """A copy with every ``None`` replaced by its machine-dependent default."""
