@@ -14,7 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ray_patterns.bench.core import CaseResult, against_hand, discover_cases, machine_info, run_case
-from ray_patterns.bench.report import format_value, write_html, write_plots
+from ray_patterns.bench.report import by_catalog, format_value, write_html, write_plots
 
 SUMMARY_WIDTH = 100
 
@@ -39,11 +39,7 @@ def _peer_phrase(res: CaseResult) -> str:
 
 def summary_table(results: list[CaseResult]) -> list[Table]:
     """One row per page in the catalog's order, then the tool cases; fits 100 columns."""
-    from ray_patterns import catalog
-
-    order = {p.bench_case: i for i, p in enumerate(catalog.PAGES)}
-    pages = sorted((r for r in results if r.slug in order), key=lambda r: order[r.slug])
-    tools = [r for r in results if r.slug not in order]
+    pages, tools = by_catalog(results)
     tables = []
     for title, rows, first in (
         ("ray-patterns bench: each page on its own metric (one run)", pages, "page"),

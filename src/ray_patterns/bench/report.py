@@ -14,6 +14,15 @@ from ray_patterns.bench.core import CaseResult, metric_label
 ROLE_COLORS = {"anti": "#d62728", "better": "#2ca02c", "library": "#1f77b4", "peer": "#7f7f7f"}
 
 
+def by_catalog(results: list[CaseResult]) -> tuple[list[CaseResult], list[CaseResult]]:
+    """The results of handbook pages in the catalog's order, and the other (tool) cases."""
+    from ray_patterns import catalog
+
+    order = {p.bench_case: i for i, p in enumerate(catalog.PAGES)}
+    pages = sorted((r for r in results if r.slug in order), key=lambda r: order[r.slug])
+    return pages, [r for r in results if r.slug not in order]
+
+
 def _unit(metric: str) -> str:
     if metric.endswith("_mib"):
         return "MiB"
@@ -144,7 +153,15 @@ def write_html(results: list[CaseResult], machine: dict[str, object], path: Path
         f"Ray {html.escape(str(machine.get('ray_version')))}, "
         f"Python {html.escape(str(machine.get('python')))}</p>",
     ]
-    for result in results:
+    pages, tools = by_catalog(results)
+    parts.append("<table><tr><th>page</th><th>verdict (one run)</th></tr>")
+    for result in pages + tools:
+        parts.append(
+            f"<tr><td><a href='#{result.slug}'>{html.escape(result.slug)}</a></td>"
+            f"<td style='text-align:left'>{html.escape(result.verdict)}</td></tr>"
+        )
+    parts.append("</table>")
+    for result in pages + tools:
         parts.append(f"<h2 id='{result.slug}'>{html.escape(result.slug)}</h2>")
         parts.append(f"<p>{html.escape(result.summary)}</p>")
         if result.verdict:
