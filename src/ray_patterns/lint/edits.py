@@ -55,10 +55,19 @@ def indent_of(mod: Module, lineno: int) -> str:
 
 
 def node_text(mod: Module, node: ast.AST) -> str:
-    text = ast.get_source_segment(mod.source, node)
-    if text is None:
+    """``ast.get_source_segment`` from the cached lines: it re-splits the whole source on
+    every call, which made a file with many findings quadratic."""
+    start, end = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+    col, end_col = getattr(node, "col_offset", None), getattr(node, "end_col_offset", None)
+    lines = _lines(mod)
+    if start is None or end is None or col is None or end_col is None or end > len(lines):
         raise ValueError(f"no source position for {type(node).__name__}")
-    return text
+    # columns are UTF-8 byte offsets, as in ast
+    if start == end:
+        return lines[start - 1].encode()[col:end_col].decode()
+    first = lines[start - 1].encode()[col:].decode()
+    last = lines[end - 1].encode()[:end_col].decode()
+    return first + "".join(lines[start : end - 1]) + last
 
 
 def replace(node: ast.AST, text: str) -> Edit:
