@@ -219,11 +219,11 @@ def default_verdict(res: CaseResult) -> str:
             parts.append(f"quick size too small: {res.caveat}")
         elif res.kind == "correctness" and res.correct:
             got, right = anti.extra_median(res.correct), _role_extra(res, "better", res.correct)
-            same = got == right
-            parts.append(
-                f"anti-pattern {'right too' if same else 'wrong'}: {res.correct} "
-                f"{got:.3g}, fix {right:.3g}"
-            )
+            what = metric_label(res.correct)
+            if got == right:
+                parts.append(f"anti-pattern NOT wrong here ({what} {got:.3g}, as by hand)")
+            else:
+                parts.append(f"anti-pattern wrong: {what} {got:.3g} vs {right:.3g} by hand")
         else:
             said = compare(res.ratio("anti"), res.kind, res.lower_is_better)
             ratio = res.ratio("anti")
