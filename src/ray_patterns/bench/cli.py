@@ -52,7 +52,7 @@ def summary_table(results: list[CaseResult]) -> list[Table]:
         table.add_column("verdict")
         for res in rows:
             verdict = "; ".join(p for p in (res.verdict or "-", _peer_phrase(res)) if p)
-            if "NOT worse" in verdict or "too small" in verdict or "no verdict" in verdict:
+            if "NOT " in verdict or "too small" in verdict or "no verdict" in verdict:
                 verdict = f"[yellow]{verdict}[/yellow]"
             table.add_row(res.slug, verdict)
         tables.append(table)
