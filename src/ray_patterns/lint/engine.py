@@ -169,9 +169,9 @@ def lint_notebook(
     mapped: list[Finding] = []
     if parts.broken and PARSE_ERROR_CODE in config.enabled_codes() - config.ignored_for(path):
         # one finding per cell that is not Python; the other cells were linted
-        for cell, line, column, reason in parts.broken:
-            failure = ParseFailure(f"{reason} (cell {cell}, line {line})", line, column)
-            mapped.append(replace(_parse_finding(path, failure), cell=cell))
+        for number, row, column, reason in parts.broken:
+            failure = ParseFailure(f"{reason} (cell {number}, line {row})", row, column)
+            mapped.append(replace(_parse_finding(path, failure), cell=number))
     for f in findings:
         cell, line = where[f.line - 1] if 0 < f.line <= len(where) else (None, f.line)
         end_cell, end_line = (

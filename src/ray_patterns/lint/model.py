@@ -502,8 +502,8 @@ class Module:
             else:
                 anchor = self._binder(node)
             add(node, node.id, Site(anchor, value, (node.lineno, node.col_offset)))
-        for kind in (ast.Import, ast.ImportFrom):
-            for imp in self.by_type.get(kind, ()):
+        for imp_kind in (ast.Import, ast.ImportFrom):
+            for imp in self.by_type.get(imp_kind, ()):
                 for alias in imp.names:  # type: ignore[attr-defined]
                     name = (alias.asname or alias.name).split(".")[0]
                     add(imp, name, Site(imp, None, (imp.lineno, imp.col_offset)))  # type: ignore[attr-defined]
@@ -846,11 +846,9 @@ class Module:
 
         for kind in (ast.Subscript, ast.Attribute):
             for node in self.by_type.get(kind, ()):
-                if isinstance(node.ctx, (ast.Store, ast.Del)) and isinstance(  # type: ignore[attr-defined]
-                    node.value,
-                    ast.Name,  # type: ignore[attr-defined]
-                ):
-                    add(node, node.value.id)  # type: ignore[attr-defined]
+                assert isinstance(node, (ast.Subscript, ast.Attribute))
+                if isinstance(node.ctx, (ast.Store, ast.Del)) and isinstance(node.value, ast.Name):
+                    add(node, node.value.id)
         for call in self.calls:
             func = call.func
             if (

@@ -239,15 +239,15 @@ def estimate_bytes(expr: ast.AST, mod: Module, depth: int = 0) -> int | None:
                     return unit * n
         return None
     if isinstance(expr, (ast.ListComp, ast.SetComp, ast.DictComp)):
-        n = 1
+        items = 1
         for gen in expr.generators:
-            count = None if gen.ifs else iteration_count(gen.iter, mod)
-            if count is None:
+            found = None if gen.ifs else iteration_count(gen.iter, mod)
+            if found is None:
                 return None
-            n *= count
+            items *= found
         elt = expr.value if isinstance(expr, ast.DictComp) else expr.elt
         unit = estimate_bytes(elt, mod, depth + 1) or 0
-        return n * (8 + unit)
+        return items * (8 + unit)
     if isinstance(expr, ast.Call):
         name = mod.call_name(expr) or ""
         if name in LOADERS or name.endswith(LOADER_SUFFIXES):
