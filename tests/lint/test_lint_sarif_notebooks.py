@@ -110,3 +110,26 @@ def test_notebook_cells_parse_one_by_one() -> None:
         (7, 1, 12, "RAY001"),
         (8, 1, 15, "RAY105"),
     ], got
+
+
+def test_notebook_names_rebound_in_later_cells() -> None:
+    """Each read sees the binding that reaches it, across cells: a name rebound in a
+    later cell is still resolved in the cells before and after."""
+    from ray_patterns.lint.config import LintConfig
+    from ray_patterns.lint.engine import lint_notebook
+
+    head = "import ray\n\n@ray.remote\ndef work(i):\n    return i\n"
+    nb = _notebook(
+        [
+            ("code", head),
+            ("code", "refs = [work.remote(i) for i in range(3)]\n"),
+            ("code", "for r in refs:\n    print(ray.get(r))\n"),
+            ("code", "refs = ray.get(refs)\n"),
+            ("code", "for r in refs:\n    print(ray.get(r))\n"),
+            ("code", "refs = [work.remote(i) for i in range(3)]\n"),
+            ("code", "for r in refs:\n    print(ray.get(r))\n"),
+        ]
+    )
+    findings, errors = lint_notebook(nb, "nb.ipynb", LintConfig(select=frozenset({"RAY202"})))
+    assert errors == []
+    assert [(f.cell, f.line) for f in findings] == [(3, 2), (7, 2)]
