@@ -1,23 +1,42 @@
 """Task run times from Ray's own task events, read from the GCS.
 
 Why task events and not timing inside the worker: Ray already records, for every
-task attempt, when it ran (``task:execute`` profile event, ns) and when its result
-was ready (``FINISHED`` state), on which worker and node. Reading them costs the
-program nothing while it runs, needs no code in the workers, and works without
-the dashboard (``ray.util.state.list_tasks`` needs the dashboard, which tests and
-many clusters turn off). The price: workers flush events about once a second, so
-the doctor waits up to a few seconds at the end, and the GCS keeps a bounded
-number per job (``RAY_task_events_max_num_task_in_gcs``, 100,000 by default);
-tasks whose events are missing are counted as not observed.
+task attempt, when it was submitted, when it ran (``task:execute`` profile event,
+ns) and when its result was ready (``FINISHED`` state), on which worker and node.
+Reading them costs the program nothing while it runs, needs no code in the
+workers, and works without the dashboard (``ray.util.state.list_tasks`` needs the
+dashboard, which tests and many clusters turn off).
+
+Why a gRPC call of our own: Ray's ``GlobalStateAccessor.get_task_events`` (what
+``ray.timeline`` reads) returns every event of every job, which costs seconds once
+a cluster has run 100k tasks. The GCS's ``GetTaskEvents`` takes a job filter and
+answers from its per-job index, and says how many events it dropped.
+
+The price of task events: workers flush them about once a second
+(``RAY_task_events_report_interval_ms``), so the doctor polls at the end until
+every task it saw finish is in; and the GCS keeps a bounded number
+(``RAY_task_events_max_num_task_in_gcs``, 100,000 by default): missing tasks are
+counted and reported as not observed.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
 
+#: ``ray.core.generated.common_pb2.TaskStatus`` values we read
+PENDING_ARGS_AVAIL = 1
+RUNNING = 8
+RUNNING_IN_RAY_GET = 9
+RUNNING_IN_RAY_WAIT = 10
 FINISHED = 11
 FAILED = 12
+
+#: the biggest reply we accept: 100k tasks with their profile events fit
+_MAX_MESSAGE = 1 << 30
 
 
 @dataclass(slots=True)
@@ -33,51 +52,198 @@ class TaskSpan:
     end: float | None
     ready: float | None
     failed: bool = False
+    attempt: int = 0
+    #: NORMAL_TASK, ACTOR_TASK, ACTOR_CREATION_TASK, DRIVER_TASK ("" if unknown)
+    kind: str = ""
+    parent: bytes = b""
+    #: when the owner submitted it (PENDING_ARGS_AVAIL)
+    created: float | None = None
+    #: when it first blocked in ray.get / ray.wait inside the task, if it did
+    blocked: float | None = None
+    error_type: str = ""
+    error_message: str = ""
+    #: the submitting line, when the job ran with RAY_record_task_actor_creation_sites=1
+    call_site: str = ""
+
+
+@dataclass
+class EventsRead:
+    """What one read of a job's task events returned and what the GCS left out."""
+
+    spans: dict[tuple[bytes, int], TaskSpan] = field(default_factory=dict)
+    #: task attempts the GCS holds for all jobs (its cap is 100,000 by default)
+    total_stored: int = 0
+    #: attempts of this job left out of the reply by our limit
+    truncated: int = 0
+    #: attempts whose state or profile events were dropped (by workers or the GCS)
+    status_dropped: int = 0
+    profile_dropped: int = 0
+    source: str = ""
+
+    def latest(self) -> dict[bytes, TaskSpan]:
+        """The last attempt of each task, by task id."""
+        out: dict[bytes, TaskSpan] = {}
+        for (task_id, attempt), span in self.spans.items():
+            kept = out.get(task_id)
+            if kept is None or attempt > kept.attempt:
+                out[task_id] = span
+        return out
+
+
+def _enum_name(enum: Any, value: int) -> str:
+    try:
+        return str(enum.Name(value))
+    except ValueError:
+        return str(value)
+
+
+def _merge(spans: dict[tuple[bytes, int], TaskSpan], event: Any, common_pb2: Any) -> None:
+    """Fold one ``TaskEvents`` proto into the span of its task attempt."""
+    key = (event.task_id, event.attempt_number)
+    span = spans.get(key)
+    if span is None:
+        span = TaskSpan(event.task_id, "", "", "", 0, None, None, None, attempt=key[1])
+        spans[key] = span
+    if event.HasField("task_info"):
+        info = event.task_info
+        if info.func_or_class_name:
+            span.name = info.func_or_class_name
+        span.kind = _enum_name(common_pb2.TaskType, info.type)
+        span.parent = info.parent_task_id
+        if info.call_site:
+            span.call_site = info.call_site
+    if event.HasField("state_updates"):
+        updates = event.state_updates
+        if updates.worker_id:
+            span.worker = updates.worker_id.hex()
+        if updates.node_id:
+            span.node = updates.node_id.hex()
+        if updates.worker_pid:
+            span.pid = updates.worker_pid
+        ts = updates.state_ts_ns
+        if PENDING_ARGS_AVAIL in ts:
+            span.created = ts[PENDING_ARGS_AVAIL] / 1e9
+        for blocked in (RUNNING_IN_RAY_GET, RUNNING_IN_RAY_WAIT):
+            if blocked in ts:
+                t = ts[blocked] / 1e9
+                span.blocked = t if span.blocked is None else min(span.blocked, t)
+        if RUNNING in ts and span.start is None:
+            span.start = ts[RUNNING] / 1e9  # replaced by task:execute when it comes
+        if FINISHED in ts:
+            span.ready = ts[FINISHED] / 1e9
+        if FAILED in ts:
+            span.failed = True
+            span.ready = span.ready or ts[FAILED] / 1e9
+        if updates.HasField("error_info"):
+            span.error_type = _enum_name(common_pb2.ErrorType, updates.error_info.error_type)
+            span.error_message = updates.error_info.error_message[:500]
+    if event.HasField("profile_events"):
+        for item in event.profile_events.events:
+            if item.event_name == "task:execute":
+                span.start = item.start_time / 1e9
+                span.end = item.end_time / 1e9
+        if not span.worker:
+            span.worker = event.profile_events.component_id.hex()
+
+
+def gcs_address() -> str:
+    """The GCS address of the Ray this process is connected to."""
+    import ray
+
+    return str(ray.get_runtime_context().gcs_address)
+
+
+@contextmanager
+def gcs_channel(address: str) -> Iterator[Any]:
+    """A gRPC channel to the GCS at ``address`` (``host:port``), closed on exit.
+
+    Token authentication (``RAY_AUTH_MODE=token``, ``RAY_AUTH_TOKEN``) is added by
+    Ray's own channel helper.
+    """
+    from ray._private.grpc_utils import init_grpc_channel
+
+    options = [
+        ("grpc.max_receive_message_length", _MAX_MESSAGE),
+        ("grpc.max_send_message_length", _MAX_MESSAGE),
+    ]
+    channel = init_grpc_channel(address, options=options)
+    try:
+        yield channel
+    finally:
+        channel.close()
+
+
+def fetch_job_events(
+    address: str, job_hex: str, limit: int = 0, timeout: float = 60, channel: Any = None
+) -> EventsRead:
+    """Every task event of job ``job_hex`` from the GCS at ``address``, filtered there.
+
+    ``limit`` caps the task attempts returned (0: all the GCS holds).
+    """
+    from ray.core.generated import common_pb2, gcs_service_pb2, gcs_service_pb2_grpc
+
+    if channel is None:
+        with gcs_channel(address) as own:
+            return fetch_job_events(address, job_hex, limit, timeout, own)
+    request = gcs_service_pb2.GetTaskEventsRequest(  # type: ignore[attr-defined]
+        limit=limit if limit > 0 else -1
+    )
+    job_filter = request.filters.job_filters.add()
+    job_filter.job_id = bytes.fromhex(job_hex)
+    job_filter.predicate = gcs_service_pb2.FilterPredicate.EQUAL  # type: ignore[attr-defined]
+    stub = gcs_service_pb2_grpc.TaskInfoGcsServiceStub(channel)
+    reply = stub.GetTaskEvents(request, timeout=timeout)
+    read = EventsRead(
+        total_stored=reply.num_total_stored,
+        truncated=reply.num_truncated,
+        status_dropped=reply.num_status_task_events_dropped,
+        profile_dropped=reply.num_profile_task_events_dropped,
+        source="gcs GetTaskEvents (job filter)",
+    )
+    for event in reply.events_by_task:
+        _merge(read.spans, event, common_pb2)
+    return read
+
+
+def _fetch_unfiltered(job_hex: str) -> EventsRead:
+    """Ray's accessor (every job's events, filtered here): the fallback, and the bench's
+    "before" figure."""
+    import ray._private.state as state
+    from ray.core.generated import common_pb2
+
+    read = EventsRead(source="GlobalStateAccessor.get_task_events (unfiltered)")
+    for event in state.state._get_all_task_events():
+        if event.job_id.hex() == job_hex:
+            _merge(read.spans, event, common_pb2)
+    return read
+
+
+def read_job(job_hex: str, address: str | None = None) -> EventsRead:
+    """``fetch_job_events`` from the connected Ray's GCS (or ``address``); the unfiltered
+    accessor if the GCS call is not available (another Ray version)."""
+    try:
+        return fetch_job_events(address or gcs_address(), job_hex)
+    except (ImportError, AttributeError, TypeError):
+        return _fetch_unfiltered(job_hex)
 
 
 def read_task_spans(job_hex: str, since: float) -> dict[bytes, TaskSpan]:
     """Every task of job ``job_hex`` that was created after ``since``, by task id."""
-    import ray._private.state as state
-
-    spans: dict[bytes, TaskSpan] = {}
-    for event in state.state._get_all_task_events():
-        if event.job_id.hex() != job_hex:
-            continue
-        span = spans.get(event.task_id)
-        if span is None:
-            span = TaskSpan(event.task_id, "", "", "", 0, None, None, None)
-            spans[event.task_id] = span
-        if event.HasField("task_info") and event.task_info.func_or_class_name:
-            span.name = event.task_info.func_or_class_name
-        if event.HasField("state_updates"):
-            updates = event.state_updates
-            if updates.worker_id:
-                span.worker = updates.worker_id.hex()
-            if updates.node_id:
-                span.node = updates.node_id.hex()
-            if updates.worker_pid:
-                span.pid = updates.worker_pid
-            ts = updates.state_ts_ns
-            if FINISHED in ts:
-                span.ready = ts[FINISHED] / 1e9
-            if FAILED in ts:
-                span.failed = True
-                span.ready = span.ready or ts[FAILED] / 1e9
-        if event.HasField("profile_events"):
-            for item in event.profile_events.events:
-                if item.event_name == "task:execute":
-                    span.start = item.start_time / 1e9
-                    span.end = item.end_time / 1e9
-            if not span.worker:
-                span.worker = event.profile_events.component_id.hex()
+    spans = read_job(job_hex).latest()
     return {tid: s for tid, s in spans.items() if (s.start or s.ready or since) >= since - 1.0}
 
 
 def wait_for_spans(
     job_hex: str, since: float, wanted: set[bytes], timeout: float = 4.0
 ) -> dict[bytes, TaskSpan]:
-    """``read_task_spans``, polled until every ``wanted`` task has its times or ``timeout``."""
+    """``read_task_spans``, polled until every ``wanted`` task has its times or ``timeout``.
+
+    Polls often (a filtered read of a small job takes milliseconds) and stops as soon
+    as every wanted task is accounted for, so the wait is the workers' next flush,
+    not a fixed sleep.
+    """
     deadline = time.monotonic() + timeout
+    pause = 0.02
     while True:
         began = time.monotonic()
         spans = read_task_spans(job_hex, since)
@@ -88,5 +254,25 @@ def wait_for_spans(
         ]
         if not missing or time.monotonic() >= deadline:
             return spans
-        # each read returns every event of the job: with many tasks, read less often
-        time.sleep(max(0.25, took))
+        # a big job's read costs more: read it less often (at most a quarter of the time)
+        pause = min(0.25, max(pause * 1.5, 3 * took))
+        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+
+
+def task_timeline(spans: Iterable[TaskSpan]) -> list[dict[str, Any]]:
+    """Timeline rows (one per worker process) of the spans that have run times."""
+    items: list[dict[str, Any]] = [
+        {
+            "name": span.name or "task",
+            "cat": "task",
+            "node": span.node[:8] or "node",
+            "row": f"worker {span.pid}" if span.pid else f"worker {span.worker[:8]}",
+            "start": span.start,
+            "end": span.end,
+            "args": {"task_id": span.task_id.hex()},
+        }
+        for span in spans
+        if span.start and span.end
+    ]
+    items.sort(key=lambda i: float(i["start"]))
+    return items
