@@ -85,18 +85,34 @@ def run_program(kind: str, target: str, argv: list[str]) -> int:
     help="Change a threshold, e.g. --set fine_grained_min_calls=50 (repeatable).",
 )
 @click.option("--quiet", is_flag=True, help="No terminal summary.")
-@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.option(
+    "--job",
+    "job_id",
+    metavar="JOB_ID",
+    help="Examine a finished or running job (job id or submission id) from its task events.",
+)
+@click.option(
+    "--address",
+    metavar="HOST:PORT",
+    help="With --job: the cluster's GCS address (default: RAY_ADDRESS, else the local one).",
+)
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
 def doctor(
     json_path: str | None,
     html_path: str | None,
     trace_path: str | None,
     settings: tuple[str, ...],
     quiet: bool,
+    job_id: str | None,
+    address: str | None,
     command: tuple[str, ...],
 ) -> None:
     """Run a Ray program and report the handbook anti-patterns it hits.
 
     Example: ray-patterns doctor --html report.html -- python train.py --epochs 3
+
+    Or, after the fact, a job on a cluster (nothing installed on the workers):
+    ray-patterns doctor --job raysubmit_XYZ --address 10.0.0.1:6379
     """
     pairs = {}
     for item in settings:
@@ -108,6 +124,11 @@ def doctor(
         thresholds = Thresholds().with_settings(pairs)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--set") from None
+    if job_id is not None:
+        _doctor_job(job_id, address, thresholds, json_path, html_path, trace_path, quiet, command)
+        return
+    if address is not None:
+        raise click.UsageError("--address goes with --job JOB_ID")
     kind, target, argv = _split_command(command)
     code = 0
     with watch(
@@ -123,3 +144,25 @@ def doctor(
         report.write_json(json_path)
     sys.stdout.flush()
     sys.exit(code)
+
+
+def _doctor_job(
+    job_id: str,
+    address: str | None,
+    thresholds: Thresholds,
+    json_path: str | None,
+    html_path: str | None,
+    trace_path: str | None,
+    quiet: bool,
+    command: tuple[str, ...],
+) -> None:
+    from ray_patterns.doctor import _write_outputs
+    from ray_patterns.doctor.job import JobError, examine_job
+
+    if command:
+        raise click.UsageError("give either --job JOB_ID or a program to run, not both")
+    try:
+        report = examine_job(job_id, address, thresholds)
+    except JobError as exc:
+        raise click.ClickException(str(exc)) from None
+    _write_outputs(report, json_path, html_path, trace_path, not quiet)
