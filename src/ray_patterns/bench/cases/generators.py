@@ -1,0 +1,96 @@
+"""generators: a task returning n large outputs at once vs yielding them one at a time.
+
+The producer records its own peak RSS growth (the kernel's high-water mark, reset
+when the task starts) in a small actor; the harness measures the consumer (driver)
+and the object store. The handbook's 20 x 100 MB; quick: 10 x 8 MiB.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import ray
+
+from ray_patterns import generate
+from ray_patterns.bench.core import Case, Extra, Variant, _proc_status_kib, _reset_peak_rss
+
+MIB = 1 << 20
+
+
+@ray.remote(num_cpus=0)
+class Peaks:
+    def __init__(self) -> None:
+        self.last = 0.0
+
+    def put(self, mib: float) -> None:
+        self.last = mib
+
+    def get(self) -> float:
+        return self.last
+
+
+def _start() -> float:
+    _reset_peak_rss()
+    return _proc_status_kib("VmRSS") / 1024
+
+
+def _peak_since(base: float) -> float:
+    return _proc_status_kib("VmHWM") / 1024 - base
+
+
+def _block(i: int, mib: int) -> np.ndarray:
+    return np.full(mib * MIB // 8, i, dtype=np.float64)
+
+
+@ray.remote
+def make_list(n: int, mib: int, peaks: object) -> list[np.ndarray]:
+    base = _start()
+    blocks = [_block(i, mib) for i in range(n)]
+    ray.get(peaks.put.remote(_peak_since(base)))  # type: ignore[attr-defined]
+    return blocks
+
+
+def make_each(n: int, mib: int, peaks: object):  # type: ignore[no-untyped-def]
+    base = _start()
+    for i in range(n):
+        yield _block(i, mib)
+    ray.get(peaks.put.remote(_peak_since(base)))  # type: ignore[attr-defined]
+
+
+remote_each = ray.remote(make_each)
+
+
+def variants(quick: bool) -> list[Variant]:
+    n, mib = (10, 8) if quick else (20, 100)
+    expected = sum(float(i * mib * MIB // 8) for i in range(n))
+    peaks = Peaks.remote()
+
+    def row(total: float) -> Extra:
+        assert total == expected
+        return {"producer_peak_mib": ray.get(peaks.get.remote())}
+
+    def anti() -> Extra:
+        blocks = ray.get(make_list.remote(n, mib, peaks))
+        total = sum(float(b.sum()) for b in blocks)
+        del blocks
+        return row(total)
+
+    def better() -> Extra:
+        return row(sum(float(ray.get(ref).sum()) for ref in remote_each.remote(n, mib, peaks)))
+
+    def library() -> Extra:
+        return row(sum(float(b.sum()) for b in generate(make_each, n, mib, peaks)))
+
+    return [
+        Variant("return a list", "anti", anti),
+        Variant("generator task, by hand", "better", better),
+        Variant("generate (back-pressure 2)", "library", library),
+    ]
+
+
+CASE = Case(
+    "generators",
+    "n large outputs: one returned list vs a generator task (producer peak, store, consumer)",
+    variants,
+    metric="producer_peak_mib",
+    label="producer peak",
+)
