@@ -253,9 +253,12 @@ class Module:
         found: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]] = defaultdict(
             list
         )
-        for node in self.nodes:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                found[node.name].append(node)
+        defs: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = self.of_type(
+            ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef
+        )
+        defs.sort(key=lambda d: (d.lineno, d.col_offset))
+        for node in defs:
+            found[node.name].append(node)
         return found
 
     @cached_property
@@ -263,8 +266,12 @@ class Module:
         """Every definition made remote by decorator or by ``ray.remote(...)`` wrapping."""
         result: list[RemoteDef] = []
         seen: set[int] = set()
-        for node in self.nodes:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        defs: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = self.of_type(
+            ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef
+        )
+        defs.sort(key=lambda d: (d.lineno, d.col_offset))
+        for node in defs:
+            if node.decorator_list:
                 if any(self.is_remote_decorator(d) for d in node.decorator_list):
                     kind = "actor" if isinstance(node, ast.ClassDef) else "task"
                     result.append(RemoteDef(kind, node))
@@ -288,10 +295,9 @@ class Module:
         for r in self.remote_defs:
             if any(self.is_remote_decorator(d) for d in r.node.decorator_list):
                 names[r.node.name].append(r)
-        for node in self.nodes:
+        for node in self.of_type(ast.Assign):
             if (
-                isinstance(node, ast.Assign)
-                and len(node.targets) == 1
+                len(node.targets) == 1
                 and isinstance(node.targets[0], ast.Name)
                 and isinstance(node.value, ast.Call)
             ):
@@ -312,8 +318,8 @@ class Module:
     @cached_property
     def stored_names(self) -> dict[str, int]:
         counts: dict[str, int] = defaultdict(int)
-        for node in self.nodes:
-            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+        for node in self.of_type(ast.Name):
+            if not isinstance(node.ctx, ast.Load):
                 counts[node.id] += 1
         return counts
 
@@ -486,13 +492,11 @@ class Module:
             anchor: ast.AST
             if isinstance(parent, ast.Assign) and any(t is node for t in parent.targets):
                 value, anchor = parent.value, parent
-            elif isinstance(parent, (ast.Tuple, ast.List)) and self._unpacked(parent):
+            elif isinstance(parent, (ast.Tuple, ast.List)) and (
+                element := self._unpacked(parent).get(id(node))
+            ):
                 # ``a, b = 1, 2``: each name gets its own element
-                assign = self.parents[parent]
-                assert isinstance(assign, ast.Assign)
-                index = next(i for i, e in enumerate(parent.elts) if e is node)
-                value = assign.value.elts[index]  # type: ignore[attr-defined]
-                anchor = assign
+                value, anchor = element, self.parents[parent]
             elif isinstance(parent, ast.AnnAssign) and parent.target is node:
                 if parent.value is None:
                     continue  # ``x: int`` binds nothing
@@ -522,16 +526,22 @@ class Module:
             out[key] = self._sites_with_params(scopes[key], found)
         return out
 
-    def _unpacked(self, target: ast.Tuple | ast.List) -> bool:
-        """``a, b = x, y``: a target tuple assigned a literal tuple of the same length."""
-        assign = self.parents.get(target)
-        return (
-            isinstance(assign, ast.Assign)
-            and any(t is target for t in assign.targets)
-            and isinstance(assign.value, (ast.Tuple, ast.List))
-            and len(assign.value.elts) == len(target.elts)
-            and not any(isinstance(e, ast.Starred) for e in (*target.elts, *assign.value.elts))
-        )
+    def _unpacked(self, target: ast.Tuple | ast.List) -> dict[int, ast.expr]:
+        """For ``a, b = x, y`` (a literal tuple of the same length): id(name) -> its value."""
+
+        def build() -> dict[int, ast.expr]:
+            assign = self.parents.get(target)
+            if not (
+                isinstance(assign, ast.Assign)
+                and any(t is target for t in assign.targets)
+                and isinstance(assign.value, (ast.Tuple, ast.List))
+                and len(assign.value.elts) == len(target.elts)
+                and not any(isinstance(e, ast.Starred) for e in (*target.elts, *assign.value.elts))
+            ):
+                return {}
+            return {id(t): v for t, v in zip(target.elts, assign.value.elts, strict=True)}
+
+        return self.cache(("unpacked", id(target)), build)
 
     def _binder(self, target: ast.AST) -> ast.AST:
         """The node whose execution binds ``target``: a loop, ``with``, comprehension,

@@ -66,6 +66,8 @@ class GlobalVariables(Rule):
     message = "{what}; workers have their own copy, so keep shared state in an actor instead"
 
     def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:
+        if not mod.remote_defs:
+            return
         module_bindings = mod.bindings(mod.tree)
         for remote in mod.remote_defs:
             outside = mod.outside_names(remote.node)
