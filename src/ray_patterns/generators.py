@@ -39,12 +39,12 @@ def with_backpressure(fn: Any, max_unconsumed: int = DEFAULT_MAX_UNCONSUMED) -> 
     the object store use of a fast producer. This is Ray's
     ``_generator_backpressure_num_objects`` option, with its name checked here.
 
-    >>> import ray, ray_patterns
+    >>> import ray_patterns
     >>> def count(n):
     ...     for item in range(n):
     ...         yield item
     >>> gen = ray_patterns.with_backpressure(count, max_unconsumed=1).remote(3)
-    >>> [ray.get(ref) for ref in gen]
+    >>> list(ray_patterns.iter_results(gen))  # or: for ref in gen: ray.get(ref)
     [0, 1, 2]
     """
     limit = check_positive_int(max_unconsumed, "max_unconsumed")
