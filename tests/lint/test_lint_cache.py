@@ -87,3 +87,12 @@ def test_concurrent_runs(tmp_path: Path) -> None:
     assert all([f.code for f in r.findings] == ["RAY105"] for r in results)
     assert not list((tmp_path / CACHE_DIR).glob("*.tmp"))  # no half-written files left
     assert [f.code for f in lint_paths([tmp_path], config, cache=True).findings] == ["RAY105"]
+
+
+def test_a_run_on_some_files_keeps_the_other_entries(tmp_path: Path) -> None:
+    config = _tree(tmp_path)
+    lint_paths([tmp_path], config, jobs=1, cache=True)
+    lint_paths([tmp_path / "b.py"], config, jobs=1, cache=True)  # e.g. a pre-commit run
+    [cache_file] = _cache_files(tmp_path)
+    text = cache_file.read_text()
+    assert str(tmp_path / "a.py") in text and str(tmp_path / "b.py") in text

@@ -159,8 +159,9 @@ class LintCache:
         self.fresh[path] = [digest, [_finding_to_json(f) for f in findings], []]
 
     def save(self) -> None:
-        """Write the entries of this run atomically; failures only lose the cache."""
-        if self.file is None or self.fresh == self.entries:
+        """Write the entries atomically, this run's over the ones read at ``open`` (a run
+        on a few files keeps the others' entries); failures only lose the cache."""
+        if self.file is None or all(self.entries.get(k) == v for k, v in self.fresh.items()):
             return
         folder = self.file.parent
         try:
@@ -168,7 +169,8 @@ class LintCache:
             ignore = folder / ".gitignore"
             if not ignore.exists():
                 _atomic_write(ignore, "# created by ray-patterns lint\n*\n")
-            _atomic_write(self.file, json.dumps({"entries": self.fresh}, separators=(",", ":")))
+            merged = {**self.entries, **self.fresh}
+            _atomic_write(self.file, json.dumps({"entries": merged}, separators=(",", ":")))
         except OSError:
             pass  # a read-only tree: run without a cache
 
