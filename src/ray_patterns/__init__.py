@@ -38,14 +38,25 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from ray_patterns._errors import RayPatternsError as RayPatternsError
     from ray_patterns._stream import ResultStream as ResultStream
+    from ray_patterns.actor_sync import Barrier as Barrier
+    from ray_patterns.actor_sync import Event as Event
+    from ray_patterns.actor_sync import Semaphore as Semaphore
+    from ray_patterns.actor_sync import SyncActorDiedError as SyncActorDiedError
     from ray_patterns.concurrent_operations_async_actor import PollingActor as PollingActor
     from ray_patterns.concurrent_operations_async_actor import run_blocking as run_blocking
     from ray_patterns.fault_tolerance_actor_checkpointing import KVStore as KVStore
     from ray_patterns.fault_tolerance_actor_checkpointing import checkpointed as checkpointed
     from ray_patterns.fault_tolerance_actor_checkpointing import readonly as readonly
     from ray_patterns.fine_grained_tasks import batched_map as batched_map
+    from ray_patterns.generators import generate as generate
+    from ray_patterns.generators import with_backpressure as with_backpressure
     from ray_patterns.global_variables import SharedState as SharedState
     from ray_patterns.global_variables import shared_state as shared_state
+    from ray_patterns.limit_running_tasks import TaskTooLargeError as TaskTooLargeError
+    from ray_patterns.limit_running_tasks import measure_memory as measure_memory
+    from ray_patterns.limit_running_tasks import memory_map as memory_map
+    from ray_patterns.limit_running_tasks import tasks_that_fit as tasks_that_fit
+    from ray_patterns.limit_running_tasks import with_memory as with_memory
     from ray_patterns.limit_tasks import bounded_map as bounded_map
     from ray_patterns.map_reduce import map_reduce as map_reduce
     from ray_patterns.map_reduce import tree_reduce as tree_reduce
