@@ -230,7 +230,7 @@ def default_verdict(res: CaseResult) -> str:
             worse = ratio if res.lower_is_better else 1 / ratio
             better = res.by_role("better")
             if res.kind == "memory" and better is not None:
-                where = _WHERE.get(res.metric, f"({res.label})")
+                where = _WHERE.get(res.metric, res.label)
                 figures = f"{_fig(anti.median)} vs {_mib(better.median)} {where}"
                 if abs(better.median) < 1.0 and anti.median >= 1.0:
                     parts.append(f"anti-pattern holds {figures}")

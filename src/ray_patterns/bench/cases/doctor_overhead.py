@@ -28,7 +28,7 @@ def workload(n: int) -> None:
 
 
 def variants(quick: bool) -> list[Variant]:
-    n = 800 if quick else 10_000
+    n = 500 if quick else 10_000
 
     def without() -> Extra:
         start = time.perf_counter()

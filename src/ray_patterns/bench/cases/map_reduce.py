@@ -37,7 +37,7 @@ def reduce_task(*values: np.ndarray) -> np.ndarray:
 
 
 def variants(quick: bool) -> list[Variant]:
-    n = 60 if quick else 300
+    n = 40 if quick else 300
     expected = float(sum(range(n)))
 
     def anti() -> None:
