@@ -75,7 +75,7 @@ def test_no_task_blocks_so_workers_stay_bounded_for_a_deep_tree() -> None:
     try:
         data = list(range(256, 0, -1))  # 256 items, leaves of <= 2: depth 7
         out = divide_and_conquer(
-            data, split=halves, solve=slow_sorted, combine=merge, is_base=small
+            data, split=halves, solve=slow_sorted, combine=merge, is_base=small, subtree_tasks=0
         )
     finally:
         stop.set()
@@ -133,11 +133,118 @@ def test_non_callables_are_rejected(name: str) -> None:
 
 
 @settings(max_examples=10, deadline=None)
-@given(st.lists(st.integers(), max_size=64))
-def test_property_sorts_like_sorted(data: list[int]) -> None:
+@given(st.lists(st.integers(), max_size=64), st.sampled_from([None, 0, 1, 3]))
+def test_property_sorts_like_sorted(data: list[int], subtree_tasks: int | None) -> None:
     assert divide_and_conquer(
-        data, split=halves, solve=sorted, combine=merge, is_base=small
+        data,
+        split=halves,
+        solve=sorted,
+        combine=merge,
+        is_base=small,
+        subtree_tasks=subtree_tasks,
     ) == sorted(data)
+
+
+# subtree_tasks: None (default), 0 (a task per node), 1 (a task per root part, recursing locally)
+SPREADS = [None, 0, 1]
+
+
+def notes(exc: BaseException) -> list[str]:
+    return [n for n in getattr(exc, "__notes__", []) if n.startswith("ray-patterns:")]
+
+
+@pytest.mark.parametrize("subtree_tasks", SPREADS)
+def test_error_in_solve_names_the_exact_node(subtree_tasks: int | None) -> None:
+    def solve(xs: list[int]) -> list[int]:
+        if xs == [4, 5]:  # 16 -> [0..7] (0) -> [4..7] (0/1) -> [4, 5] (0/1/0)
+            raise KeyError("no 4")
+        return sorted(xs)
+
+    with pytest.raises(KeyError, match="no 4") as info:
+        divide_and_conquer(
+            list(range(16)),
+            split=halves,
+            solve=solve,
+            combine=merge,
+            is_base=small,
+            subtree_tasks=subtree_tasks,
+        )
+    assert notes(info.value) == ["ray-patterns: raised in the sub-problem at 0/1/0"]
+
+
+@pytest.mark.parametrize("subtree_tasks", SPREADS)
+@pytest.mark.parametrize(("node", "where"), [([12, 13, 14, 15], "1/1"), (list(range(16)), "root")])
+def test_error_in_combine_names_the_node(
+    subtree_tasks: int | None, node: list[int], where: str
+) -> None:
+    def combine(parts: list[list[int]]) -> list[int]:
+        out = merge(parts)
+        if out == node:
+            raise OverflowError("combine broke")
+        return out
+
+    with pytest.raises(OverflowError, match="combine broke") as info:
+        divide_and_conquer(
+            list(range(16)),
+            split=halves,
+            solve=sorted,
+            combine=combine,
+            is_base=small,
+            subtree_tasks=subtree_tasks,
+        )
+    assert notes(info.value) == [f"ray-patterns: raised in combine() at {where}"]
+
+
+@pytest.mark.parametrize("subtree_tasks", SPREADS)
+def test_problems_without_len(subtree_tasks: int | None) -> None:
+    # an int problem: n ones, counted by halves; no len(), so sub-trees start by count
+    assert (
+        divide_and_conquer(
+            100,
+            split=lambda n: [n // 2, n - n // 2],
+            solve=lambda n: n,
+            combine=sum,
+            is_base=lambda n: n <= 3,
+            subtree_tasks=subtree_tasks,
+        )
+        == 100
+    )
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True, "2"])
+def test_bad_subtree_tasks_is_rejected(bad: object) -> None:
+    with pytest.raises(ValueError, match="subtree_tasks"):
+        divide_and_conquer(
+            [1, 2, 3],
+            split=halves,
+            solve=sorted,
+            combine=merge,
+            is_base=small,
+            subtree_tasks=bad,  # type: ignore[arg-type]
+        )
+
+
+def test_numpy_parts_are_read_from_the_store() -> None:
+    import numpy as np
+
+    # parts over Ray's inline limit (100 KiB) go through the shared-memory store,
+    # and a task receives them as read-only zero-copy arrays
+    data = np.random.default_rng(0).integers(0, 1000, 200_000)
+    seen: list[bool] = []
+
+    def solve(part: np.ndarray) -> np.ndarray:
+        return np.array([part.flags.writeable])
+
+    flags = divide_and_conquer(
+        data,
+        split=lambda a: [a[: len(a) // 2], a[len(a) // 2 :]],
+        solve=solve,
+        combine=np.concatenate,
+        is_base=lambda a: len(a) <= 25_000,
+        subtree_tasks=0,
+    )
+    seen.extend(flags.tolist())
+    assert len(seen) == 8 and not any(seen)
 
 
 def test_survives_a_worker_killed_once(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -3,6 +3,18 @@
 Handbook: a task submits sub-tasks of itself, e.g. quicksort, and ``ray.get``s
 them. A task blocked in ``ray.get`` holds a worker process, so Ray starts more
 workers; here children are combined by dependent tasks that take their refs.
+
+Two rules keep it fast and safe:
+
+- Tasks are few and long: the top of the tree is spread over tasks until the
+  sub-problems are small shares of the whole, then one task solves each such
+  sub-tree by recursing locally (same ``split``/``solve``/``combine`` calls).
+  Every level of tasks costs a round trip of the data through the object store.
+- Nothing is ever cancelled. Ray 2.60 aborts the driver (``reference_counter.cc``
+  check ``submitted_task_ref_count > 0``) when a task is cancelled while its
+  ``ObjectRef`` arguments are still being resolved, and every task here takes
+  refs. On an error the driver stops submitting; the few tasks in flight (at
+  most two per CPU) finish in the background and their results are dropped.
 """
 
 from __future__ import annotations
@@ -16,7 +28,10 @@ import ray
 from ray import ObjectRef
 
 from ray_patterns._ray import ensure_ray
-from ray_patterns._stream import annotate, cancel
+from ray_patterns._stream import annotate
+
+# set on an exception raised inside a whole-sub-tree task: (path, stage) of the node
+_WHERE = "_ray_patterns_where"
 
 
 @dataclass
@@ -28,31 +43,98 @@ class _Node:
     result: ObjectRef | None = None
 
 
+def _weight(problem: Any) -> int | None:
+    """The problem's ``len()``, the share of the work it stands for; None without one."""
+    try:
+        return len(problem)
+    except Exception:
+        return None
+
+
+def _mark(exc: BaseException, path: tuple[int, ...], stage: str) -> None:
+    # the innermost node marks it first; outer frames of the recursion keep that mark
+    if getattr(exc, _WHERE, None) is None:
+        try:
+            setattr(exc, _WHERE, (path, stage))
+        except Exception:  # an exception type that takes no attributes: the task's node is named
+            pass
+
+
+def _fetched(ref: ObjectRef) -> None:
+    try:
+        ray.get(ref, timeout=0)
+    except Exception:
+        pass
+
+
+def _where(path: tuple[int, ...]) -> str:
+    return "/".join(map(str, path)) or "root"
+
+
+def _note(exc: BaseException, path: tuple[int, ...], stage: str) -> BaseException:
+    path, stage = getattr(exc, _WHERE, None) or (path, stage)
+    what = "combine()" if stage == "combine" else "the sub-problem"  # split, solve, is_base
+    return annotate(exc, f"ray-patterns: raised in {what} at {_where(path)}")
+
+
+def _parts(split: Callable[[Any], list[Any]], problem: Any) -> list[Any]:
+    parts = list(split(problem))
+    if not parts:
+        raise ValueError("split() returned no parts for a problem is_base() rejected")
+    return parts
+
+
 @functools.lru_cache(maxsize=64)
 def _tasks(
     split: Callable[[Any], list[Any]],
     solve: Callable[[Any], Any],
     combine: Callable[[list[Any]], Any],
     is_base: Callable[[Any], bool],
-) -> tuple[Any, Any]:
+) -> tuple[Any, Any, Any]:
+    def parts_of(problem: Any) -> list[Any]:
+        return _parts(split, problem)
+
+    def local(problem: Any, path: tuple[int, ...]) -> Any:
+        try:
+            if is_base(problem):
+                return solve(problem)
+            parts = parts_of(problem)
+        except Exception as exc:
+            _mark(exc, path, "split")
+            raise
+        solutions = [local(part, (*path, index)) for index, part in enumerate(parts)]
+        try:
+            return combine(solutions)
+        except Exception as exc:
+            _mark(exc, path, "combine")
+            raise
+
     def expand(problem: Any) -> Iterator[Any]:
-        # first item: how many parts follow (0: the one that follows is the solution);
-        # each part becomes its own object, so a child receives only its part
+        # first item: (how many parts follow, their weights); 0 parts: the solution
+        # follows. Each part becomes its own object, so a child receives only its part.
         if is_base(problem):
-            yield 0
-            yield solve(problem)
+            solution = solve(problem)  # before the header: an error must not follow a count
+            yield 0, []
+            yield solution
             return
-        parts = list(split(problem))
-        if not parts:
-            raise ValueError("split() returned no parts for a problem is_base() rejected")
-        yield len(parts)
+        parts = parts_of(problem)
+        yield len(parts), [_weight(part) for part in parts]
         for part in parts:  # noqa: UP028 - `yield from` fails: Ray calls send() on it
             yield part
 
-    def combine_values(*solutions: Any) -> Any:
-        return combine(list(solutions))
+    def subtree(problem: Any, path: tuple[int, ...]) -> tuple[None, Any]:
+        # two returns: the driver checks the small first one for errors and never
+        # fetches the solution, which goes to the parent's combine task by ref
+        return None, local(problem, path)
 
-    return ray.remote(expand), ray.remote(combine_values)
+    def combine_values(*solutions: Any) -> tuple[None, Any]:
+        return None, combine(list(solutions))
+
+    return (
+        ray.remote(expand),
+        ray.remote(num_returns=2)(subtree),
+        ray.remote(num_returns=2)(combine_values),
+    )
 
 
 def divide_and_conquer(
@@ -62,15 +144,27 @@ def divide_and_conquer(
     solve: Callable[[Any], Any],
     combine: Callable[[list[Any]], Any],
     is_base: Callable[[Any], bool],
+    subtree_tasks: int | None = None,
 ) -> Any:
     """Solve ``problem`` by a tree of Ray tasks and return the solution.
 
-    A task checks ``is_base(problem)``: if true it returns ``solve(problem)``,
-    else ``split(problem)`` gives sub-problems, each solved by its own task, and
-    ``combine(list_of_solutions)`` (in split order) runs in a task that takes the
-    children's refs. No task ever blocks in ``ray.get``: the driver only reads
-    each task's part count, so the worker count stays near the CPU count. Make
-    base cases worth a task (~0.1 s or more of work).
+    ``is_base(problem)`` true: the solution is ``solve(problem)``; else
+    ``split(problem)`` gives sub-problems, solved the same way, and
+    ``combine(list_of_solutions)`` (in split order) joins them. No task ever
+    blocks in ``ray.get``: the driver reads only each task's part count and
+    submits combine tasks that take the children's refs, so the worker count
+    stays near the CPU count; Ray places them by their arguments' location. The
+    root is split and its parts combined in the driver, which holds the problem
+    and needs the solution anyway: each saves one copy of all the data.
+
+    ``subtree_tasks`` (default: the cluster's CPU count): a sub-problem whose
+    ``len()`` is at most 1/``subtree_tasks`` of the problem's is solved by one
+    task that recurses locally, so tasks are few and long and the data crosses
+    the object store only at the top levels. Without ``len()``, sub-trees start
+    once that many sub-problems are open. ``0`` gives every node its own task.
+
+    An error names the node (``"0/1"``: second part of the first part) in a note;
+    nothing is cancelled (see the module docstring), no new task is started.
 
     >>> import ray_patterns
     >>> ray_patterns.divide_and_conquer(
@@ -86,49 +180,104 @@ def divide_and_conquer(
     for name, fn in functions.items():
         if not callable(fn):
             raise TypeError(f"{name} must be a callable, got {type(fn).__name__}")
+    if subtree_tasks is not None and (
+        isinstance(subtree_tasks, bool) or not isinstance(subtree_tasks, int) or subtree_tasks < 0
+    ):
+        raise ValueError(f"subtree_tasks must be an integer >= 0 or None, got {subtree_tasks!r}")
     ensure_ray()
-    expand, combine_task = _tasks(split, solve, combine, is_base)
+    cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+    target = cpus if subtree_tasks is None else subtree_tasks
+    # tasks in flight: every CPU busy and one queued behind it; also what keeps
+    # running after an error, since nothing is cancelled
+    window = 2 * cpus
+    expand, subtree, combine_task = _tasks(split, solve, combine, is_base)
+    whole = _weight(problem)
     root = _Node(path=(), parent=None)
-    running: dict[ObjectRef, tuple[_Node, Any]] = {}
+    todo: list[tuple[_Node, Any, int | None]] = []  # nodes to start, LIFO: depth first
+    # the root is split here: the problem is in the driver already, and a task
+    # would receive it only through one more copy (a pickling pass, for a list)
+    try:
+        parts = None if is_base(problem) else _parts(split, problem)
+    except Exception as exc:
+        raise _note(exc, (), "split") from None
+    if parts is None:
+        todo.append((root, problem, whole))
+    else:
+        root.results = [None] * len(parts)
+        root.waiting = len(parts)
+        for index in reversed(range(len(parts))):  # the LIFO pops part 0 first
+            todo.append((_Node(path=(index,), parent=root), parts[index], _weight(parts[index])))
+        del parts
+    combines: list[_Node] = []
+    # ref to wait on -> (node, stage, the expand task's generator or the solution's ref)
+    running: dict[ObjectRef, tuple[_Node, str, Any]] = {}
+    expanding = 0
 
-    def start(node: _Node, problem: Any) -> None:
-        generator = expand.remote(problem)
-        running[generator.completed()] = (node, generator)
+    def whole_subtree(weight: int | None) -> bool:
+        if target == 0:
+            return False
+        if weight is not None and whole is not None:
+            return weight * target <= whole
+        return len(todo) + expanding >= target
 
     def finish(node: _Node, result: ObjectRef) -> None:
         node.result = result
         parent = node.parent
-        while parent is not None:
-            parent.results[node.path[-1]] = node.result
-            parent.waiting -= 1
-            if parent.waiting:
-                return
-            parent.result = combine_task.remote(*parent.results)
-            node, parent = parent, parent.parent
+        if parent is None:
+            return
+        parent.results[node.path[-1]] = result
+        parent.waiting -= 1
+        if not parent.waiting and parent is not root:
+            combines.append(parent)
 
-    start(root, problem)
-    while running:
+    while True:
+        while len(running) < window and (combines or todo):
+            if combines:  # first: they free their children's objects
+                node = combines.pop()
+                status, value = combine_task.remote(*node.results)
+                running[status] = (node, "combine", value)
+                continue
+            node, part, weight = todo.pop()
+            if whole_subtree(weight):
+                status, value = subtree.remote(part, node.path)
+                running[status] = (node, "subtree", value)
+            else:
+                generator = expand.remote(part)
+                running[generator.completed()] = (node, "split", generator)
+                expanding += 1
+        if not running:
+            break
         ready, _ = ray.wait(list(running), num_returns=1)
         for done in ready:
-            node, generator = running.pop(done)
+            node, stage, handle = running.pop(done)
             try:
                 ray.get(done)
-                refs = list(generator)
-                count = ray.get(refs[0])
+                if stage != "split":
+                    node.results = []
+                    finish(node, handle)
+                    continue
+                expanding -= 1
+                refs = list(handle)
+                count, weights = ray.get(refs[0])
             except Exception as exc:
-                for _, (_, other) in running.items():
-                    cancel(other)
-                where = "/".join(map(str, node.path)) or "root"
-                raise annotate(exc, f"ray-patterns: raised in the sub-problem at {where}") from None
+                if stage != "split":
+                    _fetched(handle)  # the same error: so Ray does not log it as unhandled
+                raise _note(exc, node.path, stage) from None
             if count == 0:
                 finish(node, refs[1])
                 continue
             node.results = [None] * count
             node.waiting = count
-            for index, part in enumerate(refs[1:]):
-                start(_Node(path=(*node.path, index), parent=node), part)
-    assert root.result is not None
-    return ray.get(root.result)
+            # reversed: the LIFO pops part 0 first
+            for index in reversed(range(count)):
+                child = _Node(path=(*node.path, index), parent=node)
+                todo.append((child, refs[1 + index], weights[index]))
+    if root.result is not None:
+        return ray.get(root.result)
+    try:
+        return combine(ray.get([ref for ref in root.results if ref is not None]))
+    except Exception as exc:
+        raise _note(exc, (), "combine") from None
 
 
 __all__ = ["divide_and_conquer"]
