@@ -14,6 +14,9 @@ MODULES = [
     "ray_patterns.fine_grained_tasks",
     "ray_patterns.map_reduce",
     "ray_patterns.tree_of_tasks",
+    "ray_patterns.generators",
+    "ray_patterns.limit_running_tasks",
+    "ray_patterns.actor_sync",
 ]
 
 

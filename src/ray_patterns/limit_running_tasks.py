@@ -197,7 +197,9 @@ def measure_memory(fn: Any, *args: Any, **kwargs: Any) -> int:
     some headroom, to ``with_memory``. ``fn``'s exception is raised if it fails.
 
     >>> import ray_patterns
-    >>> ray_patterns.measure_memory(bytearray, 50 << 20) > 50 << 20
+    >>> def fill(n):
+    ...     return len(b"x" * n)
+    >>> ray_patterns.measure_memory(fill, 50 << 20) > 50 << 20
     True
     """
     return int(ray.get(_start_probe(fn, args, kwargs).peak))
