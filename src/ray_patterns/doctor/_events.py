@@ -71,7 +71,7 @@ class EventsRead:
     """What one read of a job's task events returned and what the GCS left out."""
 
     spans: dict[tuple[bytes, int], TaskSpan] = field(default_factory=dict)
-    #: task attempts the GCS holds for all jobs (its cap is 100,000 by default)
+    #: task attempts of this job the GCS holds (its cap is 100,000 by default)
     total_stored: int = 0
     #: attempts of this job left out of the reply by our limit
     truncated: int = 0
@@ -254,8 +254,8 @@ def wait_for_spans(
         ]
         if not missing or time.monotonic() >= deadline:
             return spans
-        # a big job's read costs more: read it less often (at most a quarter of the time)
-        pause = min(0.25, max(pause * 1.5, 3 * took))
+        # a big job's read costs more: read it less often (but at least every 0.25 s)
+        pause = min(0.25, max(pause * 1.5, took))
         time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
 
 

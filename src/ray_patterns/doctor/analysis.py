@@ -17,7 +17,7 @@ from typing import Any
 from ray_patterns._findings import Related
 from ray_patterns._units import human_bytes
 from ray_patterns.doctor import _page_checks
-from ray_patterns.doctor._events import TaskSpan
+from ray_patterns.doctor._events import TaskSpan, task_timeline
 from ray_patterns.doctor._recorder import Recorder
 from ray_patterns.doctor._records import Site
 from ray_patterns.doctor._sites import LIBRARY, classify
@@ -478,20 +478,7 @@ def analyze(rec: Recorder, report: Report) -> None:
 
 
 def _timeline(rec: Recorder, spans: dict[bytes, TaskSpan]) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    for span in spans.values():
-        if span.start and span.end:
-            items.append(
-                {
-                    "name": span.name or "task",
-                    "cat": "task",
-                    "node": span.node[:8] or "node",
-                    "row": f"worker {span.pid}" if span.pid else f"worker {span.worker[:8]}",
-                    "start": span.start,
-                    "end": span.end,
-                    "args": {"task_id": span.task_id.hex()},
-                }
-            )
+    items = task_timeline(spans.values())
     node = items[0]["node"] if items else "node"
     for g in rec.gets:
         if g.t1 - g.t0 >= rec.thresholds.min_block_s:

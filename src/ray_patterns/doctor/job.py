@@ -484,8 +484,8 @@ def _describe(report: Report, facts: _JobFacts, took: float) -> None:
         notes.append(f"{read.truncated} task attempts were left out of the GCS's reply")
     if read.total_stored >= GCS_TASK_CAP:
         notes.append(
-            f"the GCS holds {read.total_stored} task attempts, its cap: the oldest tasks "
-            "(this job's too) may have been evicted"
+            f"the GCS holds {read.total_stored} task attempts of this job, its cap: the oldest "
+            "may have been evicted"
         )
     if facts.tasks and not any(s.call_site for s in facts.tasks):
         notes.append(
