@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import copyreg
-import inspect
 import os
 import time
 from collections.abc import Callable
@@ -61,9 +60,8 @@ def _patch(owner: Any, name: str, make: Callable[[Any], Any]) -> None:
 def install(recorder: Recorder, *, worker: bool = False) -> None:
     """Patch Ray for ``recorder``; one watch at a time per process.
 
-    On the driver, when Ray is already running, the job's worker hook can no longer
-    be set: actors and async tasks created during the watch get it through their
-    own runtime_env instead (``_task_hook``).
+    When Ray is already running, the job's runtime_env (and so the worker hook) is
+    fixed: the watch sees the driver only.
     """
     global _ACTIVE
     if _ACTIVE is not None:
@@ -81,36 +79,8 @@ def install(recorder: Recorder, *, worker: bool = False) -> None:
         if ray.is_initialized():
             recorder.job_hex = ray.get_runtime_context().get_job_id()
             recorder.cpus = ray.cluster_resources().get("CPU", 0.0)
-            _task_hook(recorder)
     except Exception as exc:
         recorder.fail("runtime context", exc)
-
-
-#: (pid, job) -> (token, env vars naming the exported hook): one per driver and job,
-#: so every watch's hooked tasks share the same workers (a new runtime_env would
-#: start new worker processes each time)
-_TASK_HOOKS: dict[tuple[int, str], tuple[str, dict[str, str]]] = {}
-
-
-def _task_hook(rec: Recorder) -> None:
-    """Export the worker hook (once per driver and job) for the runtime_env of tasks."""
-    from ray._private.runtime_env.setup_hook import export_setup_func_callable
-
-    key = (os.getpid(), rec.job_hex or "")
-    if key not in _TASK_HOOKS:
-        job_env = ray.get_runtime_context().runtime_env or {}
-        own = (job_env.get("env_vars") or {}).get(HOOK_ENV_VAR)
-        token = f"{rec.token}-tasks"
-        env = export_setup_func_callable(
-            {}, _worker.make_hook(token, own), ray._private.worker.global_worker
-        )
-        _TASK_HOOKS[key] = (token, dict(env["env_vars"]))
-    rec.token, rec.task_env = _TASK_HOOKS[key]
-    rec.worker_hook = (
-        "installed for the actors, async tasks and remote functions defined during the "
-        "watch (Ray was already running: tasks of functions defined before it were "
-        "observed from the driver only)"
-    )
 
 
 def _on_fork() -> None:
@@ -379,14 +349,9 @@ def _make_definition_remote(what: str, kind: str) -> Callable[[Any], Any]:
             t = time.time()
             definition = None
             try:
-                target = _target_of(self)
-                definition = rec.definition_of(self, target, site)
+                definition = rec.definition_of(self, _target_of(self), site)
                 if definition.snapshot:
                     rec.check_globals(definition, site)
-                if rec.task_env and (
-                    kind == "actor_creation" or definition.in_watch or _is_async(target)
-                ):
-                    options = _with_task_hook(rec, self, options)
             except Exception as exc:
                 rec.fail(what, exc)
             out = original(self, args=args, kwargs=kwargs, **options)
@@ -401,23 +366,6 @@ def _make_definition_remote(what: str, kind: str) -> Callable[[Any], Any]:
         return _remote
 
     return make
-
-
-def _is_async(target: Any) -> bool:
-    if inspect.isclass(target):
-        return False
-    return inspect.iscoroutinefunction(target) or inspect.isasyncgenfunction(target)
-
-
-def _with_task_hook(rec: Recorder, remote_obj: Any, options: dict[str, Any]) -> dict[str, Any]:
-    """``options`` with the worker hook's env var merged into the task's own runtime_env."""
-    defaults = getattr(remote_obj, "_default_options", None) or {}
-    own = options.get("runtime_env", defaults.get("runtime_env")) or {}
-    if "worker_process_setup_hook" in own or HOOK_ENV_VAR in (own.get("env_vars") or {}):
-        return options  # the program's own hook: leave this one alone
-    runtime_env = dict(own)
-    runtime_env["env_vars"] = {**(own.get("env_vars") or {}), **rec.task_env}
-    return {**options, "runtime_env": runtime_env}
 
 
 _make_function_remote = _make_definition_remote("remote function", "task")

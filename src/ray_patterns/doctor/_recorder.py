@@ -103,8 +103,6 @@ class Recorder:
         self.notes: dict[str, str] = {}
         self.spans: dict[bytes, Any] | None = None
         self.worker_hook = "not installed: Ray was already running when the watch began"
-        #: env vars that put the worker hook into an actor's runtime_env (Ray already up)
-        self.task_env: dict[str, str] = {}
         self.job_hex: str | None = None
         self.ray_version = ray.__version__
         self.cpus: float = 0.0

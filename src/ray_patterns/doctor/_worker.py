@@ -4,9 +4,9 @@ How it gets there: the doctor adds a ``worker_process_setup_hook`` to the job's
 runtime environment (merged with the program's own; a hook the program already
 has runs after ours), whether the program starts a local Ray or joins a cluster
 (``RAY_ADDRESS``, ``ray.init(address=...)``). When Ray was already running before
-the watch began, the job's runtime environment is fixed, so the hook goes into the
-runtime environment of each actor and async task created during the watch (they
-get workers of their own); plain tasks are then seen from the driver only.
+the watch began, the job's runtime environment is fixed and the watch sees the
+driver only (an actor-level runtime_env with the hook made actor creation hang
+here: left out).
 
 The hook itself is pickled by value (``make_hook``) and imports ``ray_patterns``
 inside ``try``: on a worker where it is not installed, the worker runs on
