@@ -376,9 +376,9 @@ def _blocked_workers(facts: _JobFacts) -> list[Finding]:
     blocked = [span for span, _ in waits.values()]
     if len(blocked) < BLOCKED_MIN_PARENTS:
         return []
+    # how many workers Ray adds for the children varies (it reuses leased ones):
+    # the count is reported, the finding rests on the waits themselves
     workers = {s.worker for s in facts.tasks if s.kind == "NORMAL_TASK" and s.worker}
-    if len(workers) <= facts.cpus:
-        return []
     events = sorted([(t0, 1) for _, t0 in waits.values()] + [(_t(s.end), -1) for s in blocked])
     now = peak = 0
     for _, step in events:
