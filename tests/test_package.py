@@ -27,3 +27,13 @@ def test_import_and_lint_do_not_import_ray() -> None:
     code = "import sys, ray_patterns, ray_patterns.lint.cli; print('ray' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_public_name_stays_the_function_after_its_module_is_imported() -> None:
+    # the module ray_patterns.map_reduce defines the function map_reduce
+    code = (
+        "import importlib, ray_patterns; importlib.import_module('ray_patterns.map_reduce');"
+        "print(callable(ray_patterns.map_reduce) and type(ray_patterns.map_reduce).__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "function"

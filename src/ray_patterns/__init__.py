@@ -8,6 +8,8 @@ plugin never pay for importing Ray.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from ray_patterns import catalog as _catalog
@@ -27,6 +29,22 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(f"ray_patterns.{module}"), name)
     globals()[name] = value
     return value
+
+
+class _Package(types.ModuleType):
+    """The package module; keeps a public name from being replaced by a submodule.
+
+    Importing ``ray_patterns.map_reduce`` (the module) makes the import system bind
+    it as the package attribute ``map_reduce``, shadowing the function of that name.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == name:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __dir__() -> list[str]:

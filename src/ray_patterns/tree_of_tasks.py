@@ -19,7 +19,6 @@ Two rules keep it fast and safe:
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +26,7 @@ from typing import Any
 import ray
 from ray import ObjectRef
 
-from ray_patterns._ray import ensure_ray
+from ray_patterns._ray import ensure_ray, remote_once
 from ray_patterns._stream import annotate
 
 # set on an exception raised inside a whole-sub-tree task: (path, stage) of the node
@@ -84,8 +83,7 @@ def _parts(split: Callable[[Any], list[Any]], problem: Any) -> list[Any]:
     return parts
 
 
-@functools.lru_cache(maxsize=64)
-def _tasks(
+def _make_tasks(
     split: Callable[[Any], list[Any]],
     solve: Callable[[Any], Any],
     combine: Callable[[list[Any]], Any],
@@ -190,7 +188,7 @@ def divide_and_conquer(
     # tasks in flight: every CPU busy and one queued behind it; also what keeps
     # running after an error, since nothing is cancelled
     window = 2 * cpus
-    expand, subtree, combine_task = _tasks(split, solve, combine, is_base)
+    expand, subtree, combine_task = remote_once(_make_tasks, split, solve, combine, is_base)
     whole = _weight(problem)
     root = _Node(path=(), parent=None)
     todo: list[tuple[_Node, Any, int | None]] = []  # nodes to start, LIFO: depth first
