@@ -28,11 +28,10 @@ def crash(actor):
 
 def main(calls=6, crash_after=3):
     counter = Counter.remote()
-    for i in range(calls):
-        if i == crash_after:
-            crash(counter)
-        value = ray.get(counter.increment.remote())
-    return value  # calls - crash_after, not calls
+    ray.get([counter.increment.remote() for _ in range(crash_after)])
+    crash(counter)
+    after = [counter.increment.remote() for _ in range(calls - crash_after)]
+    return ray.get(after)[-1]  # calls - crash_after, not calls
 
 
 if __name__ == "__main__":

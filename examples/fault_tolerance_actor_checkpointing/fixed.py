@@ -40,11 +40,10 @@ def main(calls=6, crash_after=3):
     # local disk works on one node; on a cluster use storage every node sees
     checkpoint_file = os.path.join(tempfile.mkdtemp(), "counter.json")
     counter = Counter.remote(checkpoint_file)
-    for i in range(calls):
-        if i == crash_after:
-            crash(counter)
-        value = ray.get(counter.increment.remote())
-    return value  # calls: nothing was lost
+    ray.get([counter.increment.remote() for _ in range(crash_after)])
+    crash(counter)
+    after = [counter.increment.remote() for _ in range(calls - crash_after)]
+    return ray.get(after)[-1]  # calls: nothing was lost
 
 
 if __name__ == "__main__":

@@ -34,11 +34,10 @@ def crash(actor):
 
 def main(calls=6, crash_after=3):
     counter = Counter.remote()
-    for i in range(calls):
-        if i == crash_after:
-            crash(counter)
-        value = ray.get(counter.increment.remote())
-    return value  # calls: restored from the latest checkpoint before any call ran
+    ray.get([counter.increment.remote() for _ in range(crash_after)])
+    crash(counter)
+    after = [counter.increment.remote() for _ in range(calls - crash_after)]
+    return ray.get(after)[-1]  # calls: restored from the latest checkpoint before any call ran
 
 
 if __name__ == "__main__":

@@ -15,8 +15,13 @@ def factorials(n):
         return pool.map(math.factorial, range(n))
 
 
-def main(n=6):
-    return ray.get(factorials.remote(n), timeout=60)  # a timeout, so a hang cannot last
+def main(n=6, timeout=60):
+    ref = factorials.remote(n)
+    try:
+        return ray.get(ref, timeout=timeout)  # a timeout, so a hang cannot last
+    except ray.exceptions.GetTimeoutError:
+        ray.cancel(ref, force=True)  # the forked pool hung: end the worker
+        return None
 
 
 if __name__ == "__main__":
