@@ -41,7 +41,7 @@ def fan_out(n):
 
 @ray.remote
 def in_order():
-    refs = [leaf.remote(s) for s in (0.4, 0.02, 0.02, 0.02, 0.02)]
+    refs = [leaf.remote(s) for s in (1.5, 0.02, 0.02, 0.02, 0.02)]  # a slow head
     return [ray.get(r) for r in refs]  # FINDING submission-order
 
 
