@@ -108,7 +108,8 @@ def test_peak_memory_sees_the_driver_heap_grow() -> None:
         time.sleep(0.1)
         del block
     assert mem["driver_heap_mib"] >= 32
-    assert mem["driver_peak_mib"] >= 64  # the kernel's peak RSS: exact, not sampled
+    # the kernel's peak RSS: exact, not sampled; pages the allocator already held do not count
+    assert mem["driver_peak_mib"] >= 60
     assert mem["store_peak_mib"] == pytest.approx(0, abs=1)  # nothing was put
 
 
