@@ -28,7 +28,7 @@ def _notebook(cells: list[tuple[str, str]]) -> str:
 
 def test_sarif_validates_against_official_schema(tmp_path: Path, run_lint) -> None:
     (tmp_path / "a.py").write_text(RAY_GET_LOOP)
-    (tmp_path / "broken.py").write_text("import ray\nprint 'python 2'\n")
+    (tmp_path / "broken.py").write_text("import ray\nprint 'python 2'\nray.get(f.remote())\n")
     (tmp_path / "nb.ipynb").write_text(_notebook([("code", RAY_GET_LOOP)]))
     result = run_lint("--format", "sarif")
     log = json.loads(result.output)

@@ -1,6 +1,7 @@
 """A cache of lint results per file, like ruff's: ``.ray_patterns_cache/`` in the project.
 
-An entry is found by the file's path and the hash of its bytes; the whole cache file is
+An entry is found by the file's path and the hash of its bytes (an unchanged size and
+modification time answer first, without reading the file, as ruff does); the whole cache file is
 keyed by everything else that decides the findings (the rule set and its settings, the
 per-file ignores, this package's version and the lint's own code), so a change to any
 of them starts a new cache. Writes are atomic (a temporary file renamed into place), so
@@ -22,7 +23,6 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +30,15 @@ from ray_patterns._findings import Edit, Finding, Fix, Related
 from ray_patterns.lint.config import LintConfig
 
 CACHE_DIR = ".ray_patterns_cache"
-_FORMAT = 1
+_FORMAT = 2
 
 
 def _version() -> str:
-    try:
-        return version("ray-patterns")
-    except PackageNotFoundError:  # pragma: no cover
-        return "0"
+    # the package's own constant, not importlib.metadata (slow to import for a warm run);
+    # ``_code_stamp`` covers an edited checkout whose version did not change
+    from ray_patterns import __version__
+
+    return __version__
 
 
 def _code_stamp() -> str:
@@ -73,6 +74,11 @@ def config_key(config: LintConfig) -> str:
 
 def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def stamp_of(st: os.stat_result | None) -> tuple[int, int] | None:
+    """(size, mtime_ns): unchanged, the file is taken as unchanged without reading it."""
+    return None if st is None else (st.st_size, st.st_mtime_ns)
 
 
 def _finding_to_json(f: Finding) -> list[Any]:
@@ -142,21 +148,38 @@ class LintCache:
             pass  # no cache yet, or a corrupt one: a miss
         return cache
 
-    def get(self, path: str, digest: str) -> tuple[list[Finding], list[str]] | None:
+    def get(
+        self, path: str, digest: str | None, stamp: tuple[int, int] | None = None
+    ) -> tuple[list[Finding], list[str]] | None:
+        """The entry of ``path`` if its bytes hash to ``digest``, or, with ``digest``
+        None, if the file's (size, mtime_ns) ``stamp`` is the one recorded."""
         entry = self.entries.get(path)
-        if not isinstance(entry, list) or len(entry) != 3 or entry[0] != digest:
+        if not isinstance(entry, list) or len(entry) != 4:
+            return None
+        if digest is None:
+            if stamp is None or entry[3] != list(stamp):
+                return None
+        elif entry[0] != digest:
             return None
         try:
             findings = [_finding_from_json(row) for row in entry[1]]
         except (TypeError, ValueError, KeyError, IndexError):
             return None  # a damaged entry: lint the file again
-        self.fresh[path] = entry
+        self.fresh[path] = entry if stamp is None else [*entry[:3], list(stamp)]
         return findings, list(entry[2])
 
-    def put(self, path: str, digest: str, findings: list[Finding], errors: list[str]) -> None:
+    def put(
+        self,
+        path: str,
+        digest: str,
+        findings: list[Finding],
+        errors: list[str],
+        stamp: tuple[int, int] | None = None,
+    ) -> None:
         if errors:
             return  # a rule crashed here: do not remember the incomplete result
-        self.fresh[path] = [digest, [_finding_to_json(f) for f in findings], []]
+        rows = [_finding_to_json(f) for f in findings]
+        self.fresh[path] = [digest, rows, [], list(stamp) if stamp else None]
 
     def save(self) -> None:
         """Write the entries atomically, this run's over the ones read at ``open`` (a run

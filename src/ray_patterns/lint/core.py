@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, ClassVar
 
@@ -51,6 +52,11 @@ class Rule:
     message: ClassVar[str]
     # threshold name -> default; overridable per rule in pyproject
     defaults: ClassVar[Mapping[str, int]] = {}
+    #: words the source must hold for the rule to find anything: one word of each group
+    #: (``ray.remote``, ``f.remote()``, ``ray.get`` and imports all spell them out;
+    #: ``ray.get`` is met by ``from ray import get`` too, see ``has_word``).
+    #: A file with no group met for any rule is not even parsed; keep them necessary.
+    needs: ClassVar[tuple[tuple[str, ...], ...]] = (("remote",),)
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -88,6 +94,14 @@ class Rule:
     def summary(cls) -> str:
         return cls.doc().splitlines()[0] if cls.doc() else cls.message
 
+    @classmethod
+    def wanted(cls, source: str, memo: dict[str, bool]) -> bool:
+        """Can ``source`` hold a finding of this rule (every group of ``needs`` met)?
+
+        ``memo`` keeps one answer per word for the file, shared by all rules.
+        """
+        return all(any(has_word(source, w, memo) for w in group) for group in cls.needs)
+
     def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:
         """Yield ``(node, message)`` for each problem found in ``mod``."""
         raise NotImplementedError
@@ -95,3 +109,44 @@ class Rule:
     def fix(self, mod: Module, node: ast.AST) -> Fix | None:
         """The fix for the problem ``check`` reported at ``node``, if there is a sure one."""
         return None
+
+
+_WORDS: dict[str, re.Pattern[str]] = {}
+
+
+def has_word(source: str, word: str, memo: dict[str, bool]) -> bool:
+    """Is ``word`` in ``source`` as a whole word? A substring search first: the regex
+    runs only on files that hold the letters at all.
+
+    ``ray.NAME`` stands for what ``Module.is_ray_call`` resolves: ``ray.NAME`` itself,
+    ``NAME`` imported from ray, or any use of an alias (``import ray as r``).
+    """
+    found = memo.get(word)
+    if found is None:
+        if word.startswith("ray."):
+            name = word[4:]
+            found = _word(source, word) or (
+                _word(source, name)
+                and (
+                    _RAY_ALIAS.search(source) is not None
+                    or any(_word(m.group(1), name) for m in _FROM_RAY.finditer(source))
+                )
+            )
+        else:
+            found = _word(source, word)
+        memo[word] = found
+    return found
+
+
+_RAY_ALIAS = re.compile(r"import\s+ray\s+as\b")
+_FROM_RAY = re.compile(r"from\s+ray\s+import\s+(\([^)]*\)|[^\n]*)")
+
+
+def _word(source: str, word: str) -> bool:
+    if word not in source:
+        return False
+    pattern = _WORDS.get(word)
+    if pattern is None:
+        key = re.escape(word)  # the literal first: the regex engine's fast search
+        pattern = _WORDS[word] = re.compile(rf"{key}(?!\w)(?<!\w{key})")
+    return pattern.search(source) is not None

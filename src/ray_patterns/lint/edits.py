@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 from ray_patterns._findings import Edit, Fix
 from ray_patterns.lint.core import Rule
-from ray_patterns.lint.model import Module
+from ray_patterns.lint.model import Module, walk
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -112,7 +112,7 @@ def string_lines(node: ast.AST) -> set[int]:
     """Lines that begin inside a multi-line string literal under ``node``: re-indenting
     them would change the string."""
     inside: set[int] = set()
-    for sub in ast.walk(node):
+    for sub in walk(node):
         if isinstance(sub, (ast.Constant, ast.JoinedStr)) and sub.end_lineno:
             inside.update(range(sub.lineno + 1, sub.end_lineno + 1))
     return inside
@@ -183,7 +183,7 @@ def names_in(nodes: Iterable[ast.AST]) -> set[str]:
     return {
         n.id
         for node in nodes
-        for n in ast.walk(node)
+        for n in walk(node)
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
     }
 

@@ -14,6 +14,7 @@ import tokenize
 import traceback
 import warnings
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 
 from ray_patterns.lint.config import LintConfig
@@ -23,14 +24,17 @@ from ray_patterns.lint.model import Module
 from ray_patterns.lint.noqa import file_suppressions, line_suppressions, suppressed
 from ray_patterns.lint.notebook import NotebookError, notebook_parts
 
-# Every rule needs ``import ray`` / ``from ray import ...``: files without one are not
-# analysed at all, not even parsed (so RAY001 is only for files that use Ray): parsing
-# every file of a big tree cost more than all the rules together.
+# Every rule needs ``import ray`` / ``from ray import ...`` and the words of its
+# ``Rule.needs``: files without them are not analysed at all, not even parsed (so RAY001
+# is only for files that use Ray and that a rule would look at): parsing every file of a
+# big tree cost more than all the rules together.
 _IMPORTS_RAY = re.compile(
     r"^[ \t]*(?:import[ \t]+(?:[\w.]+(?:[ \t]+as[ \t]+\w+)?[ \t]*,[ \t]*)*ray\b"
     r"|from[ \t]+ray[ \t]+import\b)",
     re.M,
 )
+
+_IMPORTS_RAY_BYTES = re.compile(_IMPORTS_RAY.pattern.encode(), re.M)
 
 
 class ParseFailure(Exception):
@@ -100,13 +104,20 @@ def lint_source(
 ) -> tuple[list[Finding], list[str]]:
     """Findings for one Python source text, and internal errors (a rule that crashed)."""
     rules = config.make_rules() if rules is None else rules
+    configured = bool(rules)
     ignored = config.ignored_for(path)
     rules = [r for r in rules if r.code not in ignored]
     file_sup = file_suppressions(source) if "ray-patterns" in source else frozenset()
     if "*" in file_sup:
         return [], []
-    if not _IMPORTS_RAY.search(source):
+    # Only the rules whose words the text holds can find anything; with none of them,
+    # the file is not parsed at all (parsing is most of the cost of a big tree).
+    words: dict[str, bool] = {}
+    wanted = [r for r in rules if r.wanted(source, words)]
+    # with only RAY001 selected, every Ray file is parsed (that is all that was asked)
+    if (configured and not wanted) or not _IMPORTS_RAY.search(source):
         return [], []
+    rules = wanted
     if tree is None:
         try:
             tree = parse(source, path)
@@ -114,8 +125,6 @@ def lint_source(
             if PARSE_ERROR_CODE in config.enabled_codes() - ignored:
                 return [_parse_finding(path, failure)], []
             return [], []
-    if not rules:
-        return [], []
     mod = Module(tree, source, path)
     if not mod.uses_ray:
         return [], []
@@ -198,15 +207,17 @@ def lint_notebook(
 
 
 def lint_file(
-    path: Path, config: LintConfig, rules: list[Rule] | None = None
+    path: Path, config: LintConfig, rules: list[Rule] | None = None, data: bytes | None = None
 ) -> tuple[list[Finding], list[str]]:
-    """Findings for one file on disk; unreadable or unparsable files give one finding."""
+    """Findings for one file on disk (``data``: its bytes, when already read);
+    unreadable or unparsable files give one finding."""
     shown = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or exc.__class__.__name__
-        return [_parse_finding(shown, ParseFailure(f"cannot read file ({reason})"))], []
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            reason = exc.strerror or exc.__class__.__name__
+            return [_parse_finding(shown, ParseFailure(f"cannot read file ({reason})"))], []
     try:
         text = decode(data)
     except ParseFailure as failure:
@@ -216,3 +227,45 @@ def lint_file(
     if path.suffix == ".ipynb":
         return lint_notebook(text, shown, config, rules)
     return lint_source(text, shown, config, rules)
+
+
+@cache
+def _word_bytes(word: str) -> re.Pattern[bytes]:
+    # the literal first (a lookbehind in front defeats the regex engine's fast search)
+    key = re.escape(word.encode())
+    return re.compile(key + rb"(?!\w)(?<!\w" + key + rb")")
+
+
+def certainly_clean(path: str, data: bytes, rules: list[Rule]) -> bool:
+    """True when ``lint_file`` would find nothing in these bytes, known without decoding
+    or parsing: a ``.py`` file that holds no word some rule needs or does not import
+    ray, and that decodes as UTF-8 (no NUL byte, no coding cookie), so not even RAY001
+    is possible.
+
+    Most files of a big tree are answered here, before any work is sent to a process.
+    """
+    if not rules or path.endswith(".ipynb"):
+        return False
+    found: dict[str, bool] = {}
+
+    def has(word: str) -> bool:
+        word = word.removeprefix("ray.")  # its bare name is in every spelling of it
+        hit = found.get(word)
+        if hit is None:
+            key = word.encode()
+            hit = found[word] = key in data and _word_bytes(word).search(data) is not None
+        return hit
+
+    wanted = any(all(any(has(w) for w in group) for group in r.needs) for r in rules)
+    if wanted and _IMPORTS_RAY_BYTES.search(data):
+        return False
+    first = data.find(b"\n")
+    second = data.find(b"\n", first + 1) if first != -1 else -1
+    head = data if second == -1 else data[:second]
+    if b"\0" in data or b"coding" in head:  # a cookie may name an unknown encoding
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

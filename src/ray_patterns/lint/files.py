@@ -93,19 +93,35 @@ def discover(
 
     ``exclude`` holds gitignore-style patterns relative to ``base`` (default: cwd).
     """
+    for path, _ in discover_with_stats(paths, exclude, base):
+        yield Path(path)
+
+
+def discover_with_stats(
+    paths: Iterable[Path], exclude: Iterable[str] = (), base: Path | None = None
+) -> Iterator[tuple[str, os.stat_result | None]]:
+    """Like ``discover``, as plain strings with each file's ``stat`` (None when a path
+    given explicitly cannot be read): what the cache compares before reading a file."""
     base = (base or Path.cwd()).resolve()
     excluded = pathspec.GitIgnoreSpec.from_lines(list(exclude)) if exclude else None
-    seen_files: set[Path] = set()
+    given: set[Path] = set()
+    # (device, inode) of every file yielded: a file reached twice (a symlink, a path
+    # given and also walked) is linted once
+    seen: set[tuple[int, int]] = set()
     for root in paths:
         if root.is_file() or (root.suffix in SUFFIXES and not root.is_dir()):
             key = root.resolve() if root.exists() else root
-            if key not in seen_files:
-                seen_files.add(key)
-                yield root
+            st = _stat(root)
+            ident = (st.st_dev, st.st_ino) if st is not None else None
+            if key not in given and ident not in seen:
+                given.add(key)
+                if ident is not None:
+                    seen.add(ident)
+                yield str(root), st
             continue
         if not root.is_dir():
             continue
-        yield from _walk(root, excluded, base, seen_files)
+        yield from _walk(root, excluded, base, seen)
 
 
 def _posix(path: Path | str) -> str:
@@ -116,15 +132,14 @@ def _walk(
     root: Path,
     excluded: pathspec.PathSpec | None,
     base: Path,
-    seen_files: set[Path],
-) -> Iterator[Path]:
+    seen: set[tuple[int, int]],
+) -> Iterator[tuple[str, os.stat_result]]:
     # Plain strings and one stat per file: pathlib per entry cost more than the lint of
     # an unchanged tree (the cache's warm run) on a package of 2,600 files.
     real_root = root.resolve()
     specs = _parent_specs(real_root)
     base_text = _posix(base)
     seen_dirs: set[tuple[int, int]] = set()
-    seen = {(st.st_dev, st.st_ino) for st in map(_stat, seen_files) if st is not None}
     stack: list[tuple[str, str, list[_Spec]]] = [(str(root), _posix(root.absolute()), specs)]
     while stack:
         folder, folder_abs, inherited = stack.pop()
@@ -172,9 +187,7 @@ def _walk(
                 key = (fst.st_dev, fst.st_ino)
                 if key not in seen:
                     seen.add(key)
-                    path = Path(entry.path)
-                    seen_files.add(path)
-                    yield path
+                    yield entry.path, fst
         stack.extend((d, a, specs_here) for d, a in reversed(subdirs))
 
 

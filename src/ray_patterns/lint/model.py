@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 import ast
+import re
 import symtable
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator
@@ -84,16 +85,50 @@ def dotted(expr: ast.AST) -> str | None:
     return None
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+# Fields that never hold a node (names, flags, a constant's value): skipped by the walk.
+# ``Name`` and ``Constant`` are half of all nodes and have no child at all.
+_SCALAR_FIELDS = frozenset(
+    {"ctx", "id", "attr", "arg", "kind", "type_comment", "level", "module", "is_async"}
+)
+_NAMED = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.ExceptHandler,
+    ast.alias,
+    ast.MatchAs,
+    ast.MatchStar,
+)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    fields = tuple(
+        name
+        for name in kind._fields  # type: ignore[attr-defined]
+        if name not in _SCALAR_FIELDS
+        and not (kind is ast.Constant and name == "value")
+        and not (name == "name" and issubclass(kind, _NAMED))
+        and not (name == "names" and kind in (ast.Global, ast.Nonlocal))
+        and not (name == "conversion" and kind is ast.FormattedValue)
+    )
+    _CHILD_FIELDS[kind] = fields
+    return fields
+
+
 def _index(
     tree: ast.AST, parents: dict[ast.AST, ast.AST], by_type: dict[type, list[ast.AST]]
 ) -> list[ast.AST]:
     """Every node breadth-first, filling ``parents`` and ``by_type`` in the same pass.
 
     A hand-inlined ``ast.walk``: this runs on every node of every file, and skipping
-    ``ast.iter_child_nodes`` (and the shared ``ctx`` singletons) halves its cost.
+    ``ast.iter_child_nodes`` and the fields that hold no node halves its cost.
     """
     nodes: list[ast.AST] = [tree]
     append = nodes.append
+    fields_of = _CHILD_FIELDS.get
     AST = ast.AST
     i = 0
     while i < len(nodes):
@@ -105,9 +140,10 @@ def _index(
             by_type[kind] = [node]
         else:
             group.append(node)
-        for name in node._fields:
-            if name == "ctx":
-                continue
+        fields = fields_of(kind)
+        if fields is None:
+            fields = _child_fields(kind)
+        for name in fields:
             value = getattr(node, name, None)
             if type(value) is list:
                 for item in value:
@@ -118,6 +154,29 @@ def _index(
                 parents[value] = node
                 append(value)
     return nodes
+
+
+def walk(root: ast.AST) -> Iterator[ast.AST]:
+    """``ast.walk`` (the same breadth-first order), without visiting fields that hold
+    no node: rules walk remote definitions and loops of every file."""
+    nodes = [root]
+    fields_of = _CHILD_FIELDS.get
+    AST = ast.AST
+    i = 0
+    while i < len(nodes):
+        node = nodes[i]
+        i += 1
+        yield node
+        kind = type(node)
+        fields = fields_of(kind)
+        if fields is None:
+            fields = _child_fields(kind)
+        for name in fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                nodes.extend(item for item in value if isinstance(item, AST))
+            elif isinstance(value, AST):
+                nodes.append(value)
 
 
 class Module:
@@ -437,14 +496,17 @@ class Module:
     def walk_scope(self, nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
         """Walk the given nodes; nested defs, lambdas and classes are yielded, not entered."""
         stack = list(nodes)
+        fields_of = _CHILD_FIELDS.get
         while stack:
             node = stack.pop()
             yield node
             if isinstance(node, SCOPE_TYPES):
                 continue
-            for name in node._fields:
-                if name == "ctx":
-                    continue
+            kind = type(node)
+            fields = fields_of(kind)
+            if fields is None:
+                fields = _child_fields(kind)
+            for name in fields:
                 value = getattr(node, name, None)
                 if type(value) is list:
                     stack.extend(v for v in value if isinstance(v, ast.AST))
@@ -712,7 +774,29 @@ class Module:
     ) -> symtable.SymbolTable | None:
         # symtable numbers a decorated def by its first decorator's line
         line = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+        if self.parents.get(node) is self.tree:
+            # A module-level def scopes the same alone as in its file: build the table of
+            # its own lines only, not of the whole file (symtable parses what it gets).
+            return self.cache(("table", id(node)), lambda: self._own_table(node, line))
         return self.symtables.get((node.name, line)) or self.symtables.get((node.name, node.lineno))
+
+    def _own_table(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, line: int
+    ) -> symtable.SymbolTable | None:
+        end = node.end_lineno or node.lineno
+        text = "".join(self._lines[line - 1 : end])
+        try:
+            top = symtable.symtable(text, self.path, "exec")
+        except (SyntaxError, ValueError, RecursionError):
+            return None
+        # the one statement of ``text``; a lambda in a decorator is a child named "lambda"
+        found = [t for t in top.get_children() if t.get_name() == node.name]
+        return found[0] if len(found) == 1 else None
+
+    @cached_property
+    def _lines(self) -> list[str]:
+        """The source's lines as the parser counts them (``\\n``, ``\\r\\n``, ``\\r``)."""
+        return _LINE.findall(self.source)
 
     def outside_names(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
@@ -790,7 +874,7 @@ class Module:
             return any(
                 isinstance(t, ast.Name) and t.id == name
                 for g in node.generators
-                for t in ast.walk(g.target)
+                for t in walk(g.target)
             )
         return False
 

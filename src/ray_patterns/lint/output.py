@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from ray_patterns.lint.core import PARSE_ERROR_CODE, PARSE_ERROR_NAME, Finding, rule_url
@@ -19,10 +18,13 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 def _version() -> str:
+    # importlib.metadata is imported only here: it costs more at start-up than a warm run
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("ray-patterns")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0.0.0"
+    except PackageNotFoundError:  # pragma: no cover
+        return "0"
 
 
 def location(f: Finding) -> str:

@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from ray_patterns.lint.core import Rule
-from ray_patterns.lint.model import Module
+from ray_patterns.lint.model import Module, walk
 
 _SLEEPS = frozenset({"time.sleep"})
 
@@ -55,6 +55,7 @@ class ActorBusyWait(Rule):
 
     code = "RAY408"
     name = "actor-busy-wait"
+    needs = (("remote",), ("ray.get",), ("sleep",))
     message = (
         "this loop polls an actor with ray.get() and sleeps until the answer changes; wait on "
         "the actor instead (an async method awaiting an asyncio.Event that another call sets)"
@@ -97,9 +98,7 @@ def _decides_exit(get: ast.Call, loop: ast.While, mod: Module) -> bool:
     parent = mod.parents.get(node)
     while parent is not None and parent is not loop:
         if isinstance(parent, ast.If) and node is parent.test:
-            return any(
-                isinstance(n, (ast.Break, ast.Return)) for b in parent.body for n in ast.walk(b)
-            )
+            return any(isinstance(n, (ast.Break, ast.Return)) for b in parent.body for n in walk(b))
         node, parent = parent, mod.parents.get(parent)
     if parent is loop and node is loop.test:
         return True
@@ -108,13 +107,13 @@ def _decides_exit(get: ast.Call, loop: ast.While, mod: Module) -> bool:
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
         target = stmt.targets[0]
         if isinstance(target, ast.Name):
-            for n in ast.walk(loop):
+            for n in walk(loop):
                 if isinstance(n, ast.If) and _reads(n.test, target.id):
-                    if any(isinstance(x, (ast.Break, ast.Return)) for x in ast.walk(n)):
+                    if any(isinstance(x, (ast.Break, ast.Return)) for x in walk(n)):
                         return True
             return _reads(loop.test, target.id)
     return False
 
 
 def _reads(expr: ast.AST, name: str) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(expr))
+    return any(isinstance(n, ast.Name) and n.id == name for n in walk(expr))

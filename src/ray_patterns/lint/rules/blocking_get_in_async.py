@@ -9,7 +9,7 @@ from ray_patterns._findings import Fix
 from ray_patterns.lint.core import Rule
 from ray_patterns.lint.edits import import_edit, node_text, replace
 from ray_patterns.lint.flow import is_ref, ref_list
-from ray_patterns.lint.model import COMPS, Module
+from ray_patterns.lint.model import COMPS, Module, walk
 
 
 class BlockingGetInAsync(Rule):
@@ -47,6 +47,7 @@ class BlockingGetInAsync(Rule):
 
     code = "RAY301"
     name = "blocking-get-in-async"
+    needs = (("async",), ("ray.get", "ray.wait"))
     message = (
         "ray.{fn}() blocks the event loop of this async function; use await "
         "(asyncio.gather / asyncio.wait for several refs) instead"
@@ -112,7 +113,7 @@ def _ready(arg: ast.AST, fn: ast.AsyncFunctionDef, mod: Module) -> bool:
         return False
     for node in mod.walk_scope(fn.body):
         if isinstance(node, ast.AsyncFor):
-            if any(isinstance(n, ast.Name) and n.id == arg.id for n in ast.walk(node.target)):
+            if any(isinstance(n, ast.Name) and n.id == arg.id for n in walk(node.target)):
                 return True
         if isinstance(node, ast.Assign) and mod.is_ray_call(node.value, "wait"):
             target = node.targets[0]
@@ -128,7 +129,7 @@ def _ready(arg: ast.AST, fn: ast.AsyncFunctionDef, mod: Module) -> bool:
             if (
                 polled
                 and wait.args
-                and any(isinstance(n, ast.Name) and n.id == arg.id for n in ast.walk(wait.args[0]))
+                and any(isinstance(n, ast.Name) and n.id == arg.id for n in walk(wait.args[0]))
             ):
                 return True
     return False

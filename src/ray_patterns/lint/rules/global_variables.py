@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from ray_patterns.lint.core import Rule
-from ray_patterns.lint.model import MUTATORS, Module, RemoteDef
+from ray_patterns.lint.model import MUTATORS, Module, RemoteDef, walk
 
 _CONTAINER_CALLS = frozenset(
     {
@@ -93,7 +93,7 @@ class GlobalVariables(Rule):
                 yield from self._class_vars(remote.node, mod)
 
     def _global_writes(self, remote: RemoteDef, mod: Module) -> Iterator[tuple[ast.AST, str]]:
-        for fn in ast.walk(remote.node):
+        for fn in walk(remote.node):
             if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
             declared = {n for g in fn.body if isinstance(g, ast.Global) for n in g.names}
@@ -137,7 +137,7 @@ class GlobalVariables(Rule):
             return
         self_assigned = {
             n.attr
-            for n in ast.walk(cls)
+            for n in walk(cls)
             if isinstance(n, ast.Attribute)
             and isinstance(n.ctx, ast.Store)
             and isinstance(n.value, ast.Name)
@@ -146,7 +146,7 @@ class GlobalVariables(Rule):
         for method in cls.body:
             if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
-            for node in ast.walk(method):
+            for node in walk(method):
                 attr, owner = _class_attr_target(node, cls.name)
                 if attr is None or attr not in class_vars:
                     continue
@@ -226,7 +226,7 @@ def _class_attr_target(node: ast.AST, cls_name: str) -> tuple[str | None, str]:
 def _mutations_in(node: ast.AST) -> dict[str, list[ast.AST]]:
     """Name -> its mutations under ``node`` (``x[k] = v``, ``x.attr = v``, ``x.append()``)."""
     found: dict[str, list[ast.AST]] = {}
-    for sub in ast.walk(node):
+    for sub in walk(node):
         base: ast.AST | None = None
         if isinstance(sub, (ast.Subscript, ast.Attribute)) and isinstance(
             sub.ctx, (ast.Store, ast.Del)

@@ -48,6 +48,7 @@ class NestedRayGet(Rule):
 
     code = "RAY403"
     name = "nested-ray-get"
+    needs = (("remote",), ("ray.get",))
     message = (
         "ray.get() on refs received nested in the argument {param!r}: the task holds a worker "
         "while it waits; pass the refs as top-level arguments (f.remote(*refs))"

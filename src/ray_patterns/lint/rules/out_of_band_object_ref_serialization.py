@@ -51,6 +51,10 @@ class OutOfBandObjectRefSerialization(Rule):
 
     code = "RAY404"
     name = "out-of-band-object-ref-serialization"
+    needs = (
+        ("remote", "ray.put", "ObjectRef"),
+        ("dumps", "dump", "hex", "from_hex", "fromhex", "unhexlify", "a2b_hex"),
+    )
     message = (
         "an ObjectRef pickled out of band escapes Ray's reference counting (the object is "
         "pinned, or lost with its owner); pass refs through Ray calls instead"

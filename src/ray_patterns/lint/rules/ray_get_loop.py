@@ -16,7 +16,7 @@ from ray_patterns.lint.edits import (
     starts_own_line,
 )
 from ray_patterns.lint.flow import is_timed, stored_in_loop
-from ray_patterns.lint.model import COMPS, Module
+from ray_patterns.lint.model import COMPS, Module, walk
 
 
 class RayGetLoop(Rule):
@@ -50,6 +50,7 @@ class RayGetLoop(Rule):
 
     code = "RAY105"
     name = "ray-get-loop"
+    needs = (("remote",), ("ray.get",))
     message = (
         "ray.get() waits for a task submitted in the same loop iteration, so the tasks run "
         "one at a time; submit all of them first, then call ray.get() once on the list of refs"
@@ -210,15 +211,13 @@ def _same_actor(subs: list[ast.Call], loop: ast.AST, mod: Module) -> bool:
 def _guarded_by_result(call: ast.Call, loop: ast.AST, mod: Module) -> bool:
     """``if node is None: node = ray.get(...)``: runs once, guarded by its own result."""
     stmt = mod.statement_of(call)
-    targets = {
-        n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-    }
+    targets = {n.id for n in walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     if not targets:
         return False
     parent = mod.parents.get(stmt)
     while parent is not None and parent is not loop:
         if isinstance(parent, ast.If) and any(
-            isinstance(n, ast.Name) and n.id in targets for n in ast.walk(parent.test)
+            isinstance(n, ast.Name) and n.id in targets for n in walk(parent.test)
         ):
             return True
         parent = mod.parents.get(parent)
@@ -226,7 +225,7 @@ def _guarded_by_result(call: ast.Call, loop: ast.AST, mod: Module) -> bool:
 
 
 def _walrus_in(comp: ast.AST) -> bool:
-    return any(isinstance(n, ast.NamedExpr) for n in ast.walk(comp))
+    return any(isinstance(n, ast.NamedExpr) for n in walk(comp))
 
 
 def _loop_carried(
@@ -240,7 +239,7 @@ def _loop_carried(
     read = {
         n.id
         for sub in subs
-        for n in ast.walk(sub)
+        for n in walk(sub)
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
     }
     line = mod.statement_of(call).lineno

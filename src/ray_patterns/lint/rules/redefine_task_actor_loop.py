@@ -66,8 +66,11 @@ class RedefineTaskActorLoop(Rule):
     )
 
     def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:
-        for node in mod.nodes:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        defs: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = mod.of_type(
+            ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef
+        )
+        for node in defs:
+            if node.decorator_list:
                 for dec in node.decorator_list:
                     if mod.is_remote_decorator(dec) and mod.loops_around(node):
                         what = "actor class" if isinstance(node, ast.ClassDef) else "task"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from ray_patterns._units import LARGE_OBJECT_BYTES
 from ray_patterns.lint.core import Rule
-from ray_patterns.lint.model import COMPS, FunctionNode, Module
+from ray_patterns.lint.model import COMPS, FunctionNode, Module, walk
 from ray_patterns.lint.sizes import estimate_bytes, size_text
 
 
@@ -78,7 +78,7 @@ class ReturnLargeList(Rule):
     @staticmethod
     def _item_size(value: ast.expr, mod: Module) -> int | None:
         if isinstance(value, ast.ListComp) and not any(
-            isinstance(n, ast.Call) and mod.is_ray_call(n, "put") for n in ast.walk(value.elt)
+            isinstance(n, ast.Call) and mod.is_ray_call(n, "put") for n in walk(value.elt)
         ):
             return estimate_bytes(value.elt, mod)
         if not isinstance(value, ast.Name):

@@ -43,6 +43,7 @@ class ReturnRayPut(Rule):
 
     code = "RAY402"
     name = "return-ray-put"
+    needs = (("remote",), ("ray.put",))
     message = (
         "remote code returns a ray.put() ref: the data is stored twice and lost with this "
         "worker; return the value itself"

@@ -44,6 +44,7 @@ class SubmissionOrder(Rule):
 
     code = "RAY202"
     name = "submission-order"
+    needs = (("remote",), ("ray.get",))
     message = (
         "ray.get() on each ref in submission order waits for stragglers while finished "
         "results sit unprocessed; process them as they finish with ray.wait(num_returns=1)"

@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from ray_patterns.lint.core import Rule
-from ray_patterns.lint.model import Module
+from ray_patterns.lint.model import Module, walk
 
 
 class SyncActorPollingLoop(Rule):
@@ -124,10 +124,10 @@ def _started_elsewhere(cls: ast.ClassDef) -> set[str]:
     """Methods referred to as ``self.name`` without being called (a thread's target)."""
     names: set[str] = set()
     called: set[int] = set()
-    for node in ast.walk(cls):
+    for node in walk(cls):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             called.add(id(node.func))
-    for node in ast.walk(cls):
+    for node in walk(cls):
         if (
             isinstance(node, ast.Attribute)
             and isinstance(node.value, ast.Name)

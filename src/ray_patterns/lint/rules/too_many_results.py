@@ -43,6 +43,7 @@ class TooManyResults(Rule):
 
     code = "RAY203"
     name = "too-many-results"
+    needs = (("remote",), ("ray.get",))
     message = (
         "ray.get() on {count} refs of objects of ~{size} each needs all of them (~{total}) in "
         "memory at once; fetch and process them in batches"

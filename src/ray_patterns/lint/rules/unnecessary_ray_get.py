@@ -41,6 +41,7 @@ class UnnecessaryRayGet(Rule):
 
     code = "RAY103"
     name = "unnecessary-ray-get"
+    needs = (("remote",), ("ray.get",))
     message = (
         "the value of ray.get() is only passed on to .remote() calls; pass the ObjectRef "
         "itself so the data goes straight from producer to consumer"
