@@ -180,8 +180,9 @@ def _submissions(loops: list[ast.AST], mod: Module) -> int | None:
 def _trivial(
     fn: ast.FunctionDef | ast.AsyncFunctionDef, limit: int, mod: Module, depth: int = 0
 ) -> bool:
-    """A body that is one small ``return`` (after an optional tiny ``time.sleep``), whose
-    calls are cheap builtins or trivial functions of the same file."""
+    """A short straight-line body (after an optional tiny ``time.sleep``): ``pass``,
+    assignments to local names and one final ``return`` (or none), whose calls are cheap
+    builtins or trivial functions of the same file, ``limit`` nodes in all."""
     body = list(fn.body)
     if (
         body
@@ -190,12 +191,26 @@ def _trivial(
         and isinstance(body[0].value.value, str)
     ):
         body = body[1:]
-    if len(body) == 2 and _tiny_sleep(body[0], mod):
+    if len(body) >= 2 and _tiny_sleep(body[0], mod):
         body = body[1:]
-    if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
+    if not body:
         return False
-    nodes = list(ast.walk(body[0].value))  # counted: ast.walk's nodes, ctx included
-    if len(nodes) > limit:
+    parts: list[ast.AST] = []
+    for i, stmt in enumerate(body):
+        if isinstance(stmt, ast.Pass):
+            continue
+        if isinstance(stmt, ast.Return) and i == len(body) - 1:
+            if stmt.value is not None:
+                parts.append(stmt.value)
+        elif isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets):
+            parts.append(stmt.value)
+        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+            parts.append(stmt.value)
+        else:
+            return False  # a loop, a branch, a with, a call for its effect: real work
+    # counted as ast.walk counts (ctx nodes included), each statement as one more node
+    nodes = [n for part in parts for n in ast.walk(part)]
+    if len(nodes) + len(body) - 1 > limit:
         return False
     for node in nodes:
         if isinstance(node, ast.Call):
