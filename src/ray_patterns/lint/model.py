@@ -156,27 +156,32 @@ def _index(
     return nodes
 
 
+def children(node: ast.AST) -> list[ast.AST]:
+    """``ast.iter_child_nodes(node)`` as a list, without the fields that hold no node."""
+    kind = type(node)
+    fields = _CHILD_FIELDS.get(kind)
+    if fields is None:
+        fields = _child_fields(kind)
+    out: list[ast.AST] = []
+    for name in fields:
+        value = getattr(node, name, None)
+        if type(value) is list:
+            out.extend(item for item in value if isinstance(item, ast.AST))
+        elif isinstance(value, ast.AST):
+            out.append(value)
+    return out
+
+
 def walk(root: ast.AST) -> Iterator[ast.AST]:
     """``ast.walk`` (the same breadth-first order), without visiting fields that hold
-    no node: rules walk remote definitions and loops of every file."""
+    no node (ctx among them): rules walk remote definitions and loops of every file."""
     nodes = [root]
-    fields_of = _CHILD_FIELDS.get
-    AST = ast.AST
     i = 0
     while i < len(nodes):
         node = nodes[i]
         i += 1
         yield node
-        kind = type(node)
-        fields = fields_of(kind)
-        if fields is None:
-            fields = _child_fields(kind)
-        for name in fields:
-            value = getattr(node, name, None)
-            if type(value) is list:
-                nodes.extend(item for item in value if isinstance(item, AST))
-            elif isinstance(value, AST):
-                nodes.append(value)
+        nodes.extend(children(node))
 
 
 class Module:
@@ -496,22 +501,11 @@ class Module:
     def walk_scope(self, nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
         """Walk the given nodes; nested defs, lambdas and classes are yielded, not entered."""
         stack = list(nodes)
-        fields_of = _CHILD_FIELDS.get
         while stack:
             node = stack.pop()
             yield node
-            if isinstance(node, SCOPE_TYPES):
-                continue
-            kind = type(node)
-            fields = fields_of(kind)
-            if fields is None:
-                fields = _child_fields(kind)
-            for name in fields:
-                value = getattr(node, name, None)
-                if type(value) is list:
-                    stack.extend(v for v in value if isinstance(v, ast.AST))
-                elif isinstance(value, ast.AST):
-                    stack.append(value)
+            if not isinstance(node, SCOPE_TYPES):
+                stack.extend(children(node))
 
     def binding_sites(self, scope: ScopeNode) -> dict[str, list[Site]]:
         """Name -> every place ``scope`` binds it directly, in source order."""

@@ -174,17 +174,15 @@ def publish(ls: RayPatternsServer, uri: str) -> None:
 
 
 @LSP.feature(types.TEXT_DOCUMENT_DID_OPEN)
-def did_open(ls: RayPatternsServer, params: types.DidOpenTextDocumentParams) -> None:
-    publish(ls, params.text_document.uri)
-
-
 @LSP.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-def did_change(ls: RayPatternsServer, params: types.DidChangeTextDocumentParams) -> None:
-    publish(ls, params.text_document.uri)
-
-
 @LSP.feature(types.TEXT_DOCUMENT_DID_SAVE)
-def did_save(ls: RayPatternsServer, params: types.DidSaveTextDocumentParams) -> None:
+def text_event(
+    ls: RayPatternsServer,
+    params: types.DidOpenTextDocumentParams
+    | types.DidChangeTextDocumentParams
+    | types.DidSaveTextDocumentParams,
+) -> None:
+    """Open, change and save all publish the file's findings again."""
     publish(ls, params.text_document.uri)
 
 
@@ -205,17 +203,14 @@ def publish_notebook(ls: RayPatternsServer, uri: str) -> None:
 
 
 @LSP.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
-def notebook_open(ls: RayPatternsServer, params: types.DidOpenNotebookDocumentParams) -> None:
-    publish_notebook(ls, params.notebook_document.uri)
-
-
 @LSP.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
-def notebook_change(ls: RayPatternsServer, params: types.DidChangeNotebookDocumentParams) -> None:
-    publish_notebook(ls, params.notebook_document.uri)
-
-
 @LSP.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
-def notebook_save(ls: RayPatternsServer, params: types.DidSaveNotebookDocumentParams) -> None:
+def notebook_event(
+    ls: RayPatternsServer,
+    params: types.DidOpenNotebookDocumentParams
+    | types.DidChangeNotebookDocumentParams
+    | types.DidSaveNotebookDocumentParams,
+) -> None:
     publish_notebook(ls, params.notebook_document.uri)
 
 
