@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -123,3 +124,55 @@ def test_cold_warm_parallel_and_serial_runs_agree(tmp_path: Path) -> None:
     for path in (tmp_path / "one").glob("*.py"):
         path.write_bytes(path.read_bytes())  # new mtime, same bytes: the hash answers
     assert seen(lint_paths([tmp_path], config, jobs=1, cache=True)) == serial
+
+
+IMPORTS = Path(__file__).parent / "fixtures_imports"
+EXPECT = re.compile(r"#\s*expect:\s*(RAY\d+)")
+
+
+def _expected(root: Path) -> set[tuple[str, int, str]]:
+    return {
+        (path.relative_to(root).as_posix(), number, match.group(1))
+        for path in sorted(root.rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        for match in [EXPECT.search(line)]
+        if match
+    }
+
+
+def test_tasks_imported_from_other_files_of_the_run(tmp_path: Path) -> None:
+    """``from helpers import f``, ``import helpers as h`` and ``from .tasks import f``:
+    the task is judged as if it were local when its file is linted in the same run;
+    linting the importing file alone knows nothing of it."""
+    import shutil
+
+    root = tmp_path / "project"
+    shutil.copytree(IMPORTS, root)
+    config = LintConfig(root=tmp_path, select=frozenset({"RAY102", "RAY203"}))
+
+    def found(*paths: Path, **kw: object) -> set[tuple[str, int, str]]:
+        result = lint_paths(list(paths), config, **kw)  # type: ignore[arg-type]
+        assert result.errors == []
+        return {
+            (Path(f.path).relative_to(root).as_posix(), f.line, f.code) for f in result.findings
+        }
+
+    expected = _expected(root)
+    assert len(expected) == 5
+    assert found(root, jobs=1) == expected
+    assert found(root / "pipeline.py", jobs=1) == set()  # helpers.py is not in this run
+    assert found(root / "pipeline.py", root / "helpers.py", jobs=1) == {
+        e for e in expected if e[0] == "pipeline.py"
+    }
+    # the cache: a change in helpers.py is a change of pipeline.py's result
+    assert found(root, jobs=1, cache=True) == expected
+    assert found(root, jobs=1, cache=True) == expected
+    helpers = root / "helpers.py"
+    helpers.write_text(helpers.read_text().replace("return x * 2", "return sum(range(x))"))
+    assert found(root, jobs=1, cache=True) == {
+        e for e in expected if "double" not in _line(root, e)
+    }
+
+
+def _line(root: Path, entry: tuple[str, int, str]) -> str:
+    return (root / entry[0]).read_text().splitlines()[entry[1] - 1]

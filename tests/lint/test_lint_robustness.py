@@ -27,7 +27,10 @@ CONFIG = LintConfig()
         (b"x = '\xff\xfe\xfa'\n", "cannot parse: cannot decode as utf-8"),
         (b"# -*- coding: nope -*-\nx = 1\n", "cannot parse: bad encoding declaration"),
         (b"import ray\nf.remote()\ndef f(:\n", "cannot parse: invalid syntax"),
-        (b"import ray\nf.remote()\nx = " + b"(" * 300 + b")" * 300, "cannot parse: too many nested"),
+        (
+            b"import ray\nf.remote()\nx = " + b"(" * 300 + b")" * 300,
+            "cannot parse: too many nested",
+        ),
     ],
 )
 def test_unparsable_file_is_one_finding(tmp_path: Path, content: bytes, reason: str) -> None:

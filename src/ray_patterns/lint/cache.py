@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from ray_patterns._findings import Edit, Finding, Fix, Related
 from ray_patterns.lint.config import LintConfig
 
 CACHE_DIR = ".ray_patterns_cache"
-_FORMAT = 2
+_FORMAT = 3
 
 
 def _version() -> str:
@@ -149,12 +150,18 @@ class LintCache:
         return cache
 
     def get(
-        self, path: str, digest: str | None, stamp: tuple[int, int] | None = None
+        self,
+        path: str,
+        digest: str | None,
+        stamp: tuple[int, int] | None = None,
+        dep_state: Callable[[str], str | None] | None = None,
     ) -> tuple[list[Finding], list[str]] | None:
         """The entry of ``path`` if its bytes hash to ``digest``, or, with ``digest``
-        None, if the file's (size, mtime_ns) ``stamp`` is the one recorded."""
+        None, if the file's (size, mtime_ns) ``stamp`` is the one recorded; and if every
+        file it imported a remote definition from is as it was (``dep_state(path)``: the
+        hash of that file now, None when it is not part of the run)."""
         entry = self.entries.get(path)
-        if not isinstance(entry, list) or len(entry) != 4:
+        if not isinstance(entry, list) or len(entry) != 5:
             return None
         if digest is None:
             if stamp is None or entry[3] != list(stamp):
@@ -163,9 +170,12 @@ class LintCache:
             return None
         try:
             findings = [_finding_from_json(row) for row in entry[1]]
+            deps = dict(entry[4])
         except (TypeError, ValueError, KeyError, IndexError):
             return None  # a damaged entry: lint the file again
-        self.fresh[path] = entry if stamp is None else [*entry[:3], list(stamp)]
+        if deps and (dep_state is None or any(dep_state(p) != d for p, d in deps.items())):
+            return None
+        self.fresh[path] = entry if stamp is None else [*entry[:3], list(stamp), entry[4]]
         return findings, list(entry[2])
 
     def put(
@@ -175,11 +185,18 @@ class LintCache:
         findings: list[Finding],
         errors: list[str],
         stamp: tuple[int, int] | None = None,
+        deps: dict[str, str | None] | None = None,
     ) -> None:
         if errors:
             return  # a rule crashed here: do not remember the incomplete result
         rows = [_finding_to_json(f) for f in findings]
-        self.fresh[path] = [digest, rows, [], list(stamp) if stamp else None]
+        self.fresh[path] = [
+            digest,
+            rows,
+            [],
+            list(stamp) if stamp else None,
+            sorted((deps or {}).items()),
+        ]
 
     def save(self) -> None:
         """Write the entries atomically, this run's over the ones read at ``open`` (a run

@@ -16,6 +16,7 @@ import warnings
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ray_patterns.lint.config import LintConfig
 from ray_patterns.lint.core import PARSE_ERROR_CODE, PARSE_ERROR_NAME, Finding, Rule
@@ -23,6 +24,9 @@ from ray_patterns.lint.edits import cell_fix, fix_of
 from ray_patterns.lint.model import Module
 from ray_patterns.lint.noqa import file_suppressions, line_suppressions, suppressed
 from ray_patterns.lint.notebook import NotebookError, notebook_parts
+
+if TYPE_CHECKING:
+    from ray_patterns.lint.project import Project
 
 # Every rule needs ``import ray`` / ``from ray import ...`` and the words of its
 # ``Rule.needs``: files without them are not analysed at all, not even parsed (so RAY001
@@ -101,8 +105,12 @@ def lint_source(
     config: LintConfig,
     rules: list[Rule] | None = None,
     tree: ast.Module | None = None,
+    project: Project | None = None,
 ) -> tuple[list[Finding], list[str]]:
-    """Findings for one Python source text, and internal errors (a rule that crashed)."""
+    """Findings for one Python source text, and internal errors (a rule that crashed).
+
+    ``project``: the other files of the run, whose remote definitions this one imports.
+    """
     rules = config.make_rules() if rules is None else rules
     configured = bool(rules)
     ignored = config.ignored_for(path)
@@ -125,7 +133,7 @@ def lint_source(
             if PARSE_ERROR_CODE in config.enabled_codes() - ignored:
                 return [_parse_finding(path, failure)], []
             return [], []
-    mod = Module(tree, source, path)
+    mod = Module(tree, source, path, project)
     if not mod.uses_ray:
         return [], []
     lines = source.splitlines()
@@ -207,7 +215,11 @@ def lint_notebook(
 
 
 def lint_file(
-    path: Path, config: LintConfig, rules: list[Rule] | None = None, data: bytes | None = None
+    path: Path,
+    config: LintConfig,
+    rules: list[Rule] | None = None,
+    data: bytes | None = None,
+    project: Project | None = None,
 ) -> tuple[list[Finding], list[str]]:
     """Findings for one file on disk (``data``: its bytes, when already read);
     unreadable or unparsable files give one finding."""
@@ -226,7 +238,7 @@ def lint_file(
         return [], []
     if path.suffix == ".ipynb":
         return lint_notebook(text, shown, config, rules)
-    return lint_source(text, shown, config, rules)
+    return lint_source(text, shown, config, rules, project=project)
 
 
 @cache

@@ -21,7 +21,10 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from ray_patterns.lint.project import Project
 
 T = TypeVar("T", bound=ast.AST)
 V = TypeVar("V")
@@ -53,10 +56,19 @@ MUTATORS = frozenset(
 
 @dataclass(frozen=True)
 class RemoteDef:
-    """A function or class made remote; ``node`` is its definition, when known."""
+    """A function or class made remote; ``node`` is its definition, when known.
+
+    ``module`` is the other linted file that defines it (imported from there), None
+    for this file: judge ``node`` with ``home(mod)``'s imports and helpers.
+    """
 
     kind: str  # "task" or "actor"
     node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+    module: Module | None = None
+
+    def home(self, mod: Module) -> Module:
+        """The module ``node`` belongs to (``mod`` itself unless it was imported)."""
+        return self.module if self.module is not None else mod
 
 
 @dataclass(frozen=True)
@@ -187,10 +199,14 @@ def walk(root: ast.AST) -> Iterator[ast.AST]:
 class Module:
     """One file's syntax tree plus the lookups every rule needs (computed lazily)."""
 
-    def __init__(self, tree: ast.Module, source: str, path: str) -> None:
+    def __init__(
+        self, tree: ast.Module, source: str, path: str, project: Project | None = None
+    ) -> None:
         self.tree = tree
         self.source = source
         self.path = path
+        #: the other files of the run, to follow imported remote definitions into
+        self.project = project
         self.parents: dict[ast.AST, ast.AST] = {}
         self.by_type: dict[type, list[ast.AST]] = {}
         self.nodes: list[ast.AST] = _index(tree, self.parents, self.by_type)
@@ -239,7 +255,17 @@ class Module:
                     targets[alias.asname or alias.name].add(f"{frm.module}.{alias.name}")
         if not targets:
             return {}
-        other.update(n.id for n in self.of_type(ast.Name) if not isinstance(n.ctx, ast.Load))
+        other |= self._bound_otherwise
+        return {
+            name: next(iter(found))
+            for name, found in targets.items()
+            if len(found) == 1 and name not in other
+        }
+
+    @cached_property
+    def _bound_otherwise(self) -> set[str]:
+        """Names bound by anything but an import: stores, parameters, defs, handlers."""
+        other = {n.id for n in self.of_type(ast.Name) if not isinstance(n.ctx, ast.Load)}
         other.update(a.arg for a in self.of_type(ast.arg))
         defs: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = self.of_type(
             ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef
@@ -249,11 +275,55 @@ class Module:
             bound = getattr(named, "name", None)
             if bound:
                 other.add(bound)
-        return {
-            name: next(iter(found))
-            for name, found in targets.items()
-            if len(found) == 1 and name not in other
-        }
+        return other
+
+    @cached_property
+    def import_sources(self) -> dict[str, tuple[str, int, str | None]]:
+        """Local name -> (module, dots, name in it; None for the module itself), for
+        names bound by one import and nothing else: ``from .helpers import f`` gives
+        ``f -> ("helpers", 1, "f")``, ``import helpers as h`` ``h -> ("helpers", 0, None)``.
+        """
+        found: dict[str, list[tuple[str, int, str | None]]] = defaultdict(list)
+        for imp in self.of_type(ast.Import):
+            for alias in imp.names:
+                if alias.asname:
+                    found[alias.asname].append((alias.name, 0, None))
+                else:
+                    top = alias.name.split(".")[0]
+                    found[top].append((top, 0, None))
+        for frm in self.of_type(ast.ImportFrom):
+            for alias in frm.names:
+                if alias.name != "*":
+                    source = (frm.module or "", frm.level, alias.name)
+                    found[alias.asname or alias.name].append(source)
+        if not found:
+            return {}
+        other = self._bound_otherwise
+        return {n: v[0] for n, v in found.items() if len(v) == 1 and n not in other}
+
+    def imported_remote(self, expr: ast.AST) -> RemoteDef | None:
+        """``f`` (``from helpers import f``) or ``h.f`` (``import helpers as h``) when
+        ``helpers`` is a file of this run that makes ``f`` remote."""
+        if self.project is None or not isinstance(expr, (ast.Name, ast.Attribute)):
+            return None
+        path = dotted(expr)
+        if path is None:
+            return None
+        first, *rest = path.split(".")
+        source = self.import_sources.get(first)
+        if source is None:
+            return None
+        module, level, name = source
+        parts = [module] if name is None else [module, name]
+        parts = [p for p in [*parts, *rest] if p]
+        if len(parts) < 2 and not (level and parts):
+            return None
+        *mod_parts, attr = parts
+        project = self.project
+        key = ("imported_remote", ".".join(mod_parts), level, attr)
+        return self.cache(
+            key, lambda: project.remote_def(self.path, ".".join(mod_parts), level, attr)
+        )
 
     @cached_property
     def uses_ray(self) -> bool:
@@ -396,8 +466,10 @@ class Module:
         ):
             expr = expr.func.value
         if isinstance(expr, ast.Name):
-            return self.remote_by_name.get(expr.id)
-        return None
+            found = self.remote_by_name.get(expr.id)
+            if found is not None or self.project is None:
+                return found
+        return self.imported_remote(expr)
 
     def is_submission(self, node: ast.AST) -> bool:
         """A ``.remote(...)`` call: a task, an actor method, or an actor creation."""

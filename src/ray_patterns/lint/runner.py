@@ -19,6 +19,7 @@ from ray_patterns.lint.config import LintConfig
 from ray_patterns.lint.core import Finding, Rule
 from ray_patterns.lint.engine import certainly_clean, lint_file
 from ray_patterns.lint.files import discover_with_stats
+from ray_patterns.lint.project import Project
 
 if TYPE_CHECKING:  # imported when a pool starts: a warm run never pays for them
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -29,6 +30,10 @@ _PARALLEL_MIN_FILES = 32
 
 _worker_config: LintConfig | None = None
 _worker_rules: list[Rule] | None = None
+_worker_project: Project | None = None
+
+# (path, findings, errors, files it imported remote definitions from: path -> hash)
+_Outcome = tuple[str, list[Finding], list[str], dict[str, str | None]]
 
 
 @dataclass
@@ -38,27 +43,30 @@ class LintResult:
     files: int = 0
 
 
-def _init_worker(config: LintConfig) -> None:
-    global _worker_config, _worker_rules
+def _init_worker(config: LintConfig, project: Project) -> None:
+    global _worker_config, _worker_rules, _worker_project
     _worker_config = config
     _worker_rules = config.make_rules()
+    _worker_project = project
     gc.disable()  # as in the parent (``_no_gc``); the worker ends with the run
 
 
-def _lint_chunk(paths: Sequence[str]) -> list[tuple[str, list[Finding], list[str]]]:
-    assert _worker_config is not None
-    return [(p, *_safe_lint(Path(p), _worker_config, _worker_rules)) for p in paths]
+def _lint_chunk(paths: Sequence[str]) -> list[_Outcome]:
+    assert _worker_config is not None and _worker_project is not None
+    return [_safe_lint(p, _worker_config, _worker_rules, _worker_project) for p in paths]
 
 
 def _safe_lint(
-    path: Path, config: LintConfig, rules: list[Rule] | None
-) -> tuple[list[Finding], list[str]]:
+    path: str, config: LintConfig, rules: list[Rule] | None, project: Project
+) -> _Outcome:
+    project.deps = {}
     try:
-        return lint_file(path, config, rules)
+        found, errors = lint_file(Path(path), config, rules, project=project)
     except RecursionError:
-        return [], [f"{path}: too deeply nested for the analysis (RecursionError)"]
+        found, errors = [], [f"{path}: too deeply nested for the analysis (RecursionError)"]
     except Exception as exc:  # one file must not stop the run
-        return [], [f"{path}: internal error: {exc!r}"]
+        found, errors = [], [f"{path}: internal error: {exc!r}"]
+    return path, found, errors, project.deps
 
 
 def _start_method() -> str | None:
@@ -95,11 +103,12 @@ def lint_paths(
     store = LintCache.open(config.root, config) if cache else None
     digests: dict[str, tuple[str, tuple[int, int] | None]] = {}
     result = LintResult()
-    with _no_gc(), _Dispatcher(config, rules, jobs, start_method) as dispatch:
+    project = Project(paths)
+    with _no_gc(), _Dispatcher(config, rules, project, jobs, start_method) as dispatch:
         for p, st in discover_with_stats(paths, config.exclude, config.root):
             result.files += 1
             stamp = stamp_of(st)
-            hit = store.get(p, None, stamp) if store is not None else None
+            hit = store.get(p, None, stamp, project.state) if store is not None else None
             data: bytes | None = None
             if hit is None:
                 try:
@@ -109,7 +118,7 @@ def lint_paths(
                     continue
                 if store is not None:
                     digest = content_hash(data)
-                    hit = store.get(p, digest, stamp)
+                    hit = store.get(p, digest, stamp, project.state)
                     digests[p] = (digest, stamp)
             if hit is not None:
                 result.findings.extend(hit[0])
@@ -119,12 +128,12 @@ def lint_paths(
                     store.put(p, digests[p][0], [], [], stamp)
             else:
                 dispatch.add(p)
-        for path, found_here, errors in dispatch.results():
+        for path, found_here, errors, deps in dispatch.results():
             result.findings.extend(found_here)
             result.errors.extend(errors)
             if store is not None and path in digests:
                 digest, stamp = digests[path]
-                store.put(path, digest, found_here, errors, stamp)
+                store.put(path, digest, found_here, errors, stamp, deps)
     if store is not None:
         store.save()
     result.findings.sort()
@@ -144,9 +153,6 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-_Outcome = tuple[str, list[Finding], list[str]]
-
-
 class _Dispatcher:
     """Files to analyse, linted here or, once there are enough, by a process pool."""
 
@@ -154,9 +160,15 @@ class _Dispatcher:
     CHUNK = 4
 
     def __init__(
-        self, config: LintConfig, rules: list[Rule], jobs: int | None, start_method: str | None
+        self,
+        config: LintConfig,
+        rules: list[Rule],
+        project: Project,
+        jobs: int | None,
+        start_method: str | None,
     ) -> None:
         self.config, self.rules, self.start_method = config, rules, start_method
+        self.project = project
         self.jobs = jobs or os.cpu_count() or 1
         self.pending: list[str] = []
         self.futures: list[Future[list[_Outcome]]] = []
@@ -172,7 +184,7 @@ class _Dispatcher:
     def add(self, path: str) -> None:
         self.pending.append(path)
         if self.pool is None and self.jobs > 1 and len(self.pending) >= _PARALLEL_MIN_FILES:
-            self.pool = _pool(self.config, self.jobs, self.start_method)
+            self.pool = _pool(self.config, self.project, self.jobs, self.start_method)
         if self.pool is not None and len(self.pending) >= self.CHUNK:
             self._submit()
 
@@ -185,16 +197,18 @@ class _Dispatcher:
     def results(self) -> list[_Outcome]:
         """Every outcome, in the order the files were added."""
         if self.pool is None:
-            return [(p, *_safe_lint(Path(p), self.config, self.rules)) for p in self.pending]
+            return [_safe_lint(p, self.config, self.rules, self.project) for p in self.pending]
         self._submit()
         return [outcome for future in self.futures for outcome in future.result()]
 
 
-def _pool(config: LintConfig, jobs: int, start_method: str | None) -> ProcessPoolExecutor:
+def _pool(
+    config: LintConfig, project: Project, jobs: int, start_method: str | None
+) -> ProcessPoolExecutor:
     import multiprocessing  # only here: a small run never pays for importing it
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context(start_method or _start_method())
     return ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(config,)
+        max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(config, project)
     )

@@ -85,7 +85,7 @@ class FineGrainedTasks(Rule):
             count = _submissions(loops, mod)
             if count is None or count < self.settings["large_iterable"] or count >= 10**18:
                 continue
-            if not _trivial(target.node, self.settings["trivial_body_nodes"], mod):
+            if not _trivial(target.node, self.settings["trivial_body_nodes"], target.home(mod)):
                 continue
             yield call, self.message.format(task=target.node.name, count=count)
 
@@ -96,6 +96,8 @@ class FineGrainedTasks(Rule):
         # now share one task (one worker, one retry) and the batch size is tuned at run time.
         assert isinstance(node, ast.Call)
         target = mod.submitted(node)
+        if target is not None and target.module is not None:
+            return None  # defined in another file: its decorator is not ours to edit
         calls = task_calls(mod, target.node) if target is not None else None
         if calls is None or target is None:
             return None

@@ -88,7 +88,7 @@ def _smallest_return(subs: list[ast.Call], mod: Module) -> int | None:
         target = mod.submitted(sub)
         if target is None or target.kind != "task" or isinstance(target.node, ast.ClassDef):
             return None
-        size = returned_bytes(target.node, mod)
+        size = returned_bytes(target.node, target.home(mod))
         if size is None:
             return None
         sizes.append(size)
