@@ -115,14 +115,17 @@ PAGES: dict[str, Page] = {
         doctor="redefine-task-actor-loop",
         lint="redefine-task-actor-loop",
     ),
-    "tree_of_tasks": Page({"n": 3000, "threshold": 500}, {"*": _sorted_sample(3000)}),
+    # two levels of tasks: each level of nested ray.get holds workers and starts more
+    "tree_of_tasks": Page({"n": 3000, "threshold": 1500}, {"*": _sorted_sample(3000)}),
     "map_reduce": Page(
         {"n": 2000},
         {"*": sum(_score(x) for x in range(2000))},
         role_kwargs={"fixed": {"batch": 500}},
     ),
     "tree_of_actors": Page(
-        {"hyperparameters": (1, 3), "data": (1, 2)}, {"*": {1: [1, 2], 3: [3, 6]}}
+        # one tree of two trainers: every actor is a process of its own to start
+        {"hyperparameters": (3,), "data": (1, 2)},
+        {"*": {3: [3, 6]}},
     ),
     "overlapping_computation_communication": Page({"n": 10}, {"*": list(range(10))}),
     "fault_tolerance_actor_checkpointing": Page(
@@ -134,7 +137,7 @@ PAGES: dict[str, Page] = {
     "concurrent_operations_async_actor": Page(
         {},
         {"anti": False, "*": True},
-        role_kwargs={"anti": {"seconds": 2.0, "timeout": 0.5}, "fixed": {"seconds": 3.0}},
+        role_kwargs={"anti": {"seconds": 1.0, "timeout": 0.5}},
     ),
     # --- the pages of Ray's current handbook that the original lacked
     "generators": Page(

@@ -1,7 +1,5 @@
 """concurrent-operations-async-actor, fixed by hand: an async actor that awaits its refs."""
 
-import time
-
 import ray
 
 
@@ -16,13 +14,16 @@ class AsyncTaskExecutor:
     def __init__(self, task_store):
         self.task_store = task_store
         self.num_executed_tasks = 0
+        self.stopped = False
 
-    async def run(self, seconds):
-        deadline = time.monotonic() + seconds  # the handbook's loop is `while True`
-        while time.monotonic() < deadline:
+    async def run(self):
+        while not self.stopped:  # the handbook's loop is `while True`
             # await, not ray.get: other calls run while this one waits
             task = await self.task_store.get_next_task.remote()
             self._execute_task(task)
+
+    async def stop(self):  # it gets in too: the loop ends after its current await
+        self.stopped = True
 
     def _execute_task(self, task):
         self.num_executed_tasks += 1
@@ -31,12 +32,13 @@ class AsyncTaskExecutor:
         return self.num_executed_tasks
 
 
-def main(seconds=2.0, timeout=30.0):
+def main(timeout=30.0):
     executor = AsyncTaskExecutor.remote(TaskStore.remote())
-    running = executor.run.remote(seconds)
+    running = executor.run.remote()
     # answered at once, while run() goes on (the timeout is only a safety net)
     ray.get(executor.get_num_executed_tasks.remote(), timeout=timeout)
     answered = not ray.wait([running], timeout=0)[0]  # True if run() is still going
+    ray.get(executor.stop.remote())
     ray.get(running)
     return answered  # True
 

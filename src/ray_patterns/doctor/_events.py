@@ -64,6 +64,8 @@ class TaskSpan:
     error_message: str = ""
     #: the submitting line, when the job ran with RAY_record_task_actor_creation_sites=1
     call_site: str = ""
+    #: the actor an actor task ran on (b"" for a normal task)
+    actor: bytes = b""
 
 
 @dataclass
@@ -112,6 +114,8 @@ def _merge(spans: dict[tuple[bytes, int], TaskSpan], event: Any, common_pb2: Any
         span.parent = info.parent_task_id
         if info.call_site:
             span.call_site = info.call_site
+        if info.actor_id:
+            span.actor = info.actor_id
     if event.HasField("state_updates"):
         updates = event.state_updates
         if updates.worker_id:
@@ -233,6 +237,23 @@ def read_task_spans(job_hex: str, since: float) -> dict[bytes, TaskSpan]:
     return {tid: s for tid, s in spans.items() if (s.start or s.ready or since) >= since - 1.0}
 
 
+def _accounted_for(span: TaskSpan, dead_workers: set[str]) -> bool:
+    """Whether ``span`` will get no more events: it finished and ran, or its worker died.
+
+    A worker that dies (``os._exit``, SIGKILL, OOM, a lost node) takes the events it
+    had not flushed yet with it, the run times of tasks that finished just before
+    included: waiting for those would hold every report for the whole timeout.
+    """
+    if span.ready is not None and span.end is not None:
+        return True
+    return _died(span) or (bool(span.worker) and span.worker in dead_workers)
+
+
+def _died(span: TaskSpan) -> bool:
+    """A failure that is not the task's own exception: its worker, actor or node went."""
+    return span.failed and span.error_type not in ("", "TASK_EXECUTION_EXCEPTION")
+
+
 def wait_for_spans(
     job_hex: str, since: float, wanted: set[bytes], timeout: float = 4.0
 ) -> dict[bytes, TaskSpan]:
@@ -249,9 +270,8 @@ def wait_for_spans(
         spans = read_task_spans(job_hex, since)
         took = time.monotonic() - began
         # state updates and profile events are flushed apart: wait for both
-        missing = [
-            t for t in wanted if t not in spans or spans[t].ready is None or spans[t].end is None
-        ]
+        dead = {s.worker for s in spans.values() if _died(s)}
+        missing = [t for t in wanted if t not in spans or not _accounted_for(spans[t], dead)]
         if not missing or time.monotonic() >= deadline:
             return spans
         # a big job's read costs more: read it less often (but at least every 0.25 s)
