@@ -53,7 +53,7 @@ def test_killed_worker_gives_a_ray_error_and_others_are_delivered() -> None:
 
 
 def test_timeout_raises_with_pending_count() -> None:
-    slow = sleep_then.remote(60.0, None)
+    slow = sleep_then.remote(1.5, None)
     it = iter_results([ray.put(1), slow], timeout=0.5)
     assert next(it) == 1
     with pytest.raises(TimeoutError, match=r"1 items still pending"):
@@ -62,15 +62,14 @@ def test_timeout_raises_with_pending_count() -> None:
     assert wait_for_cpus(2)
 
 
-def test_break_cancels_the_tasks_still_pending() -> None:
-    slow = [sleep_then.remote(60.0, i) for i in range(2)]
+def test_break_stops_and_leaves_the_tasks_to_finish() -> None:
+    # close() never cancels a normal task: Ray 2.60 can abort the driver (see ResultStream)
+    slow = [sleep_then.remote(0.5, i) for i in range(2)]
     for value in iter_results([ray.put("first"), *slow]):
         assert value == "first"
         break
     gc.collect()
-    for ref in slow:
-        with pytest.raises(ray.exceptions.TaskCancelledError):
-            ray.get(ref, timeout=30)
+    assert ray.get(slow, timeout=30) == [0, 1]
 
 
 def test_cancel_on_close_false_leaves_tasks_running() -> None:
@@ -82,11 +81,11 @@ def test_cancel_on_close_false_leaves_tasks_running() -> None:
 
 
 def test_context_manager_closes() -> None:
-    slow = sleep_then.remote(60.0, None)
+    slow = sleep_then.remote(0.5, "done")
     with iter_results([ray.put(1), slow]) as it:
         assert next(it) == 1
-    with pytest.raises(ray.exceptions.TaskCancelledError):
-        ray.get(slow, timeout=30)
+    assert it.pending == 0 and next(it, None) is None
+    assert ray.get(slow, timeout=30) == "done"
 
 
 def test_holds_no_reference_to_yielded_results() -> None:

@@ -11,21 +11,9 @@ from hypothesis import strategies as st
 
 from ray_patterns import divide_and_conquer
 from tests._helpers import ray_workers
+from tests._tree import halves, merge, small
 
 pytestmark = pytest.mark.usefixtures("ray_session")
-
-
-def halves(xs: list[int]) -> list[list[int]]:
-    mid = len(xs) // 2
-    return [xs[:mid], xs[mid:]]
-
-
-def merge(parts: list[list[int]]) -> list[int]:
-    return sorted(x for part in parts for x in part)
-
-
-def small(xs: list[int]) -> bool:
-    return len(xs) <= 2
 
 
 def test_merge_sort_equals_sorted() -> None:

@@ -13,10 +13,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import ray
 from ray import ObjectRef, ObjectRefGenerator
 
-from ray_patterns._stream import ResultStream, Submission
+from ray_patterns._stream import ResultStream, Submission, cancel_generator
 
 
 class GeneratorSource(Iterator[Submission]):
@@ -45,7 +44,7 @@ class GeneratorSource(Iterator[Submission]):
         if ref.is_nil():
             raise TimeoutError(
                 f"the generator task yielded {self.position} outputs, and no next one came "
-                f"within timeout={self.timeout}s; raise the timeout, or ray.cancel the task"
+                f"within timeout={self.timeout}s; raise the timeout, or close() the stream"
             )
         self.position += 1
         return self.position - 1, ref
@@ -57,7 +56,10 @@ class GeneratorStream(ResultStream[Any]):
     Closing it early cancels the generator task (unless ``cancel_on_close=False``)
     with a plain ``ray.cancel``: force-killing a streaming generator's worker can
     abort the driver in Ray 2.60, and a plain cancel stops a generator at its next
-    ``yield`` (also one paused by back-pressure).
+    ``yield`` (also one paused by back-pressure). Only once it has yielded an
+    output here (it is running: past the submission and argument resolution a
+    cancel can race, see ``cancel_generator``); one closed before its first
+    output runs to its end, its outputs dropped.
     """
 
     def __init__(
@@ -85,11 +87,9 @@ class GeneratorStream(ResultStream[Any]):
     def close(self) -> None:
         gen, self._generator = getattr(self, "_generator", None), None
         super().close()
-        if gen is not None and self._cancel_generator and not self._generator_source.finished:
-            try:
-                ray.cancel(gen)
-            except Exception:  # already finished, or Ray shut down
-                pass
+        source = self._generator_source
+        if gen is not None and self._cancel_generator and source.position and not source.finished:
+            cancel_generator(gen)
 
 
 def generator_results(

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
 import ray
-from ray import ObjectRef
+from ray import ObjectRef, ObjectRefGenerator
 
 T = TypeVar("T")
 
@@ -60,20 +60,23 @@ def fetch(refs: list[ObjectRef], timeout: float | None) -> list[Any]:
         return out
 
 
-def cancel(ref: ObjectRef) -> None:
-    """Cancel the task behind ``ref``, running or queued; never raises.
+def cancel_generator(gen: ObjectRefGenerator) -> None:
+    """Plain-cancel a generator task that is running; never raises.
 
-    ``force=True`` for tasks: in Ray 2.60 a plain ``ray.cancel`` of a running
-    task did not interrupt it (a 60 s sleep went on), so the worker is killed.
-    Actor tasks refuse ``force``; they get the plain cancel.
+    The one cancel the library makes. Ray 2.60 aborts the driver when a cancel
+    races a task's submission, the resolution of its ``ObjectRef`` arguments or
+    its completion (``task_manager.cc`` ``it != submissible_tasks_.end()``,
+    ``reference_counter.cc`` ``submitted_task_ref_count > 0``), forced or plain;
+    a forced one can also kill the next task of a reused worker. So normal tasks
+    are never cancelled (see ``ResultStream``). A generator that has yielded is
+    past submission and resolution, and an endless one would otherwise run
+    forever: a plain cancel stops it at its next ``yield`` (force-killing a
+    generator's worker also aborted the driver).
     """
     try:
-        ray.cancel(ref, force=True)
-    except Exception:  # an actor task, a ray.put object, or Ray already shut down
-        try:
-            ray.cancel(ref)
-        except Exception:
-            pass
+        ray.cancel(gen)
+    except Exception:  # finished already, or Ray shut down
+        pass
 
 
 class ResultStream(Iterator[T], Generic[T]):
@@ -89,8 +92,13 @@ class ResultStream(Iterator[T], Generic[T]):
 
     ``pending`` is how many tasks are submitted but not yet fetched. ``close()``
     (also on leaving a ``with`` block, or when the stream is dropped, e.g. after
-    ``break``) stops the stream and cancels the tasks it still waits on, unless
-    ``cancel_on_close=False`` was given; results already fetched are dropped.
+    ``break``) stops the stream: nothing more is submitted or delivered, results
+    already fetched are dropped. Tasks already submitted are not cancelled:
+    Ray 2.60 can abort the driver when a cancel races a task's argument
+    resolution or its completion (see ``cancel_generator``). They finish in the
+    background, at most ``max_in_flight`` of them for ``bounded_map``,
+    ``batched_map`` and ``memory_map``, and their results are freed as they
+    come. A generator task's stream cancels the task (``cancel_on_close``).
 
     >>> import ray_patterns
     >>> def double(x):
@@ -128,6 +136,7 @@ class ResultStream(Iterator[T], Generic[T]):
         self._return_exceptions = return_exceptions
         self._timeout = timeout
         self._deadline = None if timeout is None else time.monotonic() + timeout
+        # only a generator task's stream cancels (GeneratorStream); normal tasks never
         self._cancel_on_close = cancel_on_close
         self._expand = expand
         # outstanding refs -> positions (a ref can be given twice)
@@ -165,7 +174,7 @@ class ResultStream(Iterator[T], Generic[T]):
         return value  # type: ignore[no-any-return]
 
     def close(self) -> None:
-        """Stop; with ``cancel_on_close`` the tasks still pending are cancelled (see ``cancel``)."""
+        """Stop: nothing more is submitted or delivered; submitted tasks finish unwatched."""
         if self._closed and not self._pending:
             return
         self._closed = True
@@ -174,9 +183,7 @@ class ResultStream(Iterator[T], Generic[T]):
         self._order.clear()
         self._ready.clear()
         self._buffer.clear()
-        if self._cancel_on_close:
-            for ref in pending:
-                cancel(ref)
+        del pending  # dropped: Ray frees each result when its task ends
 
     def __enter__(self) -> ResultStream[T]:
         return self
@@ -185,7 +192,7 @@ class ResultStream(Iterator[T], Generic[T]):
         self.close()
 
     def __del__(self) -> None:
-        # `for x in stream: break` drops the stream: cancel what it still waits on
+        # `for x in stream: break` drops the stream: stop submitting
         try:
             if ray.is_initialized():
                 self.close()
@@ -210,7 +217,7 @@ class ResultStream(Iterator[T], Generic[T]):
     def _timeout_error(self) -> TimeoutError:
         return TimeoutError(
             f"{len(self._pending)} {self._what}s still pending after timeout={self._timeout}s; "
-            "raise the timeout, or cancel them with ray.cancel"
+            "raise the timeout, or close() the stream"
         )
 
     def _fill(self) -> None:

@@ -33,10 +33,11 @@ def iter_results(
     exception raised at its place, with a note naming its index; ``next()`` then
     goes on with the other results, or ``return_exceptions=True`` yields the
     exception instead. ``timeout`` bounds the whole iteration (``TimeoutError``).
-    Closing the iterator early (``break``, an error, ``close()``) cancels the
-    tasks it still waits on unless ``cancel_on_close=False``. ``refs`` may be a
-    generator task's ``ObjectRefGenerator``: its outputs come one at a time, in
-    yield order, and closing early cancels the task.
+    Closing the iterator early (``break``, an error, ``close()``) stops it; the
+    tasks are not cancelled (Ray 2.60 can abort the driver when a cancel races a
+    task, see ``ResultStream``). ``refs`` may be a generator task's
+    ``ObjectRefGenerator``: its outputs come one at a time, in yield order, and
+    closing early cancels the task once it has yielded (``cancel_on_close``).
 
     >>> import ray, ray_patterns
     >>> @ray.remote

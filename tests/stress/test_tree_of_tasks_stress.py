@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-import ray
 
 from ray_patterns import divide_and_conquer
+from tests._tree import halves, merge, small, still_works
 
 pytestmark = [pytest.mark.stress, pytest.mark.usefixtures("ray_session")]
 
@@ -34,27 +34,6 @@ SPREADS = [None, 0, 1, 2, 5]
 
 class Planted(Exception):
     """The failure a run plants at one node."""
-
-
-def halves(xs: list[int]) -> list[list[int]]:
-    mid = len(xs) // 2
-    return [xs[:mid], xs[mid:]]
-
-
-def merge(parts: list[list[int]]) -> list[int]:
-    return sorted(x for part in parts for x in part)
-
-
-def small(xs: list[int]) -> bool:
-    return len(xs) <= 2
-
-
-def still_works() -> None:
-    @ray.remote
-    def one() -> int:
-        return 1
-
-    assert ray.get(one.remote(), timeout=60) == 1
 
 
 def planted(run: int, stage: str, target: list[int], slow: bool) -> dict[str, Any]:
