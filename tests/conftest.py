@@ -1,8 +1,8 @@
 """One real local Ray for the whole session (num_cpus=2, like this machine).
 
-Tests that need their own multi-node cluster use the ``ray_cluster`` fixture
-below: it shuts the shared instance down, and ``ray_session`` brings it back
-for whichever test asks next.
+Tests that need a multi-node cluster start their own (module-scoped) after
+``ray.shutdown()``; ``ray_session`` brings the shared instance back for whichever
+test asks next.
 """
 
 from __future__ import annotations
@@ -34,25 +34,6 @@ def ray_session() -> Iterator[None]:
     if not ray.is_initialized():
         _start_local()
     yield
-
-
-@pytest.fixture
-def ray_cluster() -> Iterator[object]:
-    """A fresh multi-node ``ray.cluster_utils.Cluster`` (head only; tests add nodes)."""
-    from ray.cluster_utils import Cluster
-
-    if ray.is_initialized():
-        ray.shutdown()
-    cluster = Cluster(
-        initialize_head=True,
-        head_node_args={"num_cpus": 1, "include_dashboard": False},
-    )
-    ray.init(address=cluster.address, log_to_driver=False)
-    try:
-        yield cluster
-    finally:
-        ray.shutdown()
-        cluster.shutdown()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

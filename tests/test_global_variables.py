@@ -123,24 +123,28 @@ def test_bad_input_is_named(ray_session: None) -> None:
 
 
 def test_job_scoped_state_ends_with_its_job(ray_session: None) -> None:
-    """Created by another driver (job): it outlives that job's task, then exits with the job."""
+    """Created by another driver (job): it outlives that job's task, then exits with the job.
+
+    The same job also creates a detached state, which must stay after the job ends.
+    """
     import subprocess
     import sys
     import textwrap
     import time
 
-    name, ns = _unique(), "rp-test-gv"
+    name, kept, ns = _unique(), _unique(), "rp-test-gv"
     script = textwrap.dedent(
         f"""
         import ray
         from ray_patterns.global_variables import shared_state
 
         @ray.remote
-        def create():
-            return ray.get(shared_state({name!r}, namespace={ns!r}).increment.remote("n"))
+        def create(name, detached):
+            state = shared_state(name, namespace={ns!r}, detached=detached)
+            return ray.get(state.increment.remote("n"))
 
         ray.init(address={ray.get_runtime_context().gcs_address!r}, log_to_driver=False)
-        assert ray.get(create.remote()) == 1
+        assert ray.get([create.remote({name!r}, False), create.remote({kept!r}, True)]) == [1, 1]
         """
     )
     subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
@@ -154,20 +158,7 @@ def test_job_scoped_state_ends_with_its_job(ray_session: None) -> None:
         time.sleep(0.5)
     else:
         raise AssertionError("job-scoped shared state outlived its job by 30 s")
-    # A detached one stays.
-    kept = _unique()
-    subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            script.replace(f"namespace={ns!r})", f"namespace={ns!r}, detached=True)").replace(
-                name, kept
-            ),
-        ],
-        check=True,
-        timeout=120,
-    )
-    time.sleep(3)
+    # The detached one stays (it was checked after the job-scoped one had gone).
     state = ray.get_actor(kept, namespace=ns)
     assert ray.get(state.get.remote("n")) == 1
     ray.kill(state)
