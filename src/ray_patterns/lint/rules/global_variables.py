@@ -93,6 +93,9 @@ class GlobalVariables(Rule):
                 yield from self._class_vars(remote.node, mod)
 
     def _global_writes(self, remote: RemoteDef, mod: Module) -> Iterator[tuple[ast.AST, str]]:
+        first, last = remote.node.lineno, remote.node.end_lineno or remote.node.lineno
+        if not any(first <= g.lineno <= last for g in mod.of_type(ast.Global)):
+            return  # no ``global`` statement inside: nothing assigns a global (most files)
         for fn in walk(remote.node):
             if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue

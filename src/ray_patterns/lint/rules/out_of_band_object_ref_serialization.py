@@ -67,6 +67,16 @@ class OutOfBandObjectRefSerialization(Rule):
 
     def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:
         for call in mod.calls:
+            # what every shape below calls last: skip the other calls before resolving names
+            func = call.func
+            if isinstance(func, ast.Attribute):
+                last = func.attr
+            elif isinstance(func, ast.Name):
+                last = mod.imports.get(func.id, "").rsplit(".", 1)[-1]
+            else:
+                continue
+            if last not in _LAST_NAMES:
+                continue
             hexed = _hex_round_trip(call, mod)
             if hexed is not None:
                 yield call, self.hex_message.format(what=hexed)
@@ -82,6 +92,7 @@ class OutOfBandObjectRefSerialization(Rule):
 
 
 _OBJECT_REFS = frozenset({"ray.ObjectRef", "ray._raylet.ObjectRef", "ray.types.ObjectRef"})
+_LAST_NAMES = frozenset({"ObjectRef", "from_hex", "hex", "dumps", "dump"})
 _UNHEX = frozenset({"bytes.fromhex", "binascii.unhexlify", "binascii.a2b_hex"})
 
 
