@@ -138,6 +138,13 @@ def has_word(source: str, word: str, memo: dict[str, bool]) -> bool:
     return found
 
 
+#: words whose every use in code has a shape: ``remote`` is ``x.remote``, ``remote(``,
+#: ``@remote`` or imported (``import ... remote``, ``remote as r``); in docstrings and
+#: prose ("a remote actor") it is none of them, and such files need no parsing
+SHAPES: dict[str, str] = {
+    "remote": r"\.\s*remote\b|\bremote\s*\(|@\s*remote\b|\bimport\b[^\n]*\bremote\b|\bremote\s+as\b"
+}
+_SHAPED = {word: re.compile(pattern, re.ASCII) for word, pattern in SHAPES.items()}
 _RAY_ALIAS = re.compile(r"import\s+ray\s+as\b")
 _FROM_RAY = re.compile(r"from\s+ray\s+import\s+(\([^)]*\)|[^\n]*)")
 
@@ -145,6 +152,9 @@ _FROM_RAY = re.compile(r"from\s+ray\s+import\s+(\([^)]*\)|[^\n]*)")
 def _word(source: str, word: str) -> bool:
     if word not in source:
         return False
+    shaped = _SHAPED.get(word)
+    if shaped is not None:
+        return shaped.search(source) is not None
     pattern = _WORDS.get(word)
     if pattern is None:
         key = re.escape(word)  # the literal first: the regex engine's fast search

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ray_patterns.lint.config import LintConfig
-from ray_patterns.lint.core import PARSE_ERROR_CODE, PARSE_ERROR_NAME, Finding, Rule
+from ray_patterns.lint.core import PARSE_ERROR_CODE, PARSE_ERROR_NAME, SHAPES, Finding, Rule
 from ray_patterns.lint.edits import cell_fix, fix_of
 from ray_patterns.lint.model import Module
 from ray_patterns.lint.noqa import file_suppressions, line_suppressions, suppressed
@@ -243,6 +243,8 @@ def lint_file(
 
 @cache
 def _word_bytes(word: str) -> re.Pattern[bytes]:
+    if word in SHAPES:
+        return re.compile(SHAPES[word].encode())
     # the literal first (a lookbehind in front defeats the regex engine's fast search)
     key = re.escape(word.encode())
     return re.compile(key + rb"(?!\w)(?<!\w" + key + rb")")
