@@ -50,6 +50,10 @@ def test_files_no_rule_looks_at_are_not_parsed(tmp_path: Path) -> None:
     path = tmp_path / "bad.py"
     path.write_bytes(b"import ray\ndef f(:\n")
     assert lint_file(path, CONFIG) == ([], [])
+    path.write_bytes(b'import ray\n"""Starts a remote actor."""\ndef f(:\n')  # prose only
+    assert lint_file(path, CONFIG) == ([], [])
+    path.write_bytes(b"import ray\nh = a.remote\ndef f(:\n")  # code: a remote call
+    assert [f.code for f in lint_file(path, CONFIG)[0]] == ["RAY001"]
     [finding], errors = lint_file(path, LintConfig(select=frozenset({"RAY001"})))
     assert finding.code == "RAY001" and errors == []
 
