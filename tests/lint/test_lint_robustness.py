@@ -135,7 +135,7 @@ def test_fuzz_valid_programs(source: str) -> None:
     assert all(f.line >= 1 for f in findings)
 
 
-@settings(FUZZ, max_examples=6)
+@settings(FUZZ, max_examples=4)
 @given(hypothesmith.from_node(auto_target=False))
 def test_fuzz_valid_syntax_trees(source: str) -> None:
     findings, errors = lint_source(
