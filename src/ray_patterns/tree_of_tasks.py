@@ -31,6 +31,11 @@ from ray_patterns._stream import annotate
 
 # set on an exception raised inside a whole-sub-tree task: (path, stage) of the node
 _WHERE = "_ray_patterns_where"
+# a sub-problem up to this many times its 1/subtree_tasks share is still solved in one
+# task: a split is rarely even (quicksort's pivot), and a part just above the share
+# would otherwise cost a whole level of tasks, each a copy of its data through the
+# store, to save a little imbalance
+_SLACK = 1.5
 
 
 @dataclass
@@ -215,7 +220,7 @@ def divide_and_conquer(
         if target == 0:
             return False
         if weight is not None and whole is not None:
-            return weight * target <= whole
+            return weight * target <= whole * _SLACK
         return len(todo) + expanding >= target
 
     def finish(node: _Node, result: ObjectRef) -> None:
