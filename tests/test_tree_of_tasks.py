@@ -55,13 +55,13 @@ def test_no_task_blocks_so_workers_stay_bounded_for_a_deep_tree() -> None:
             time.sleep(0.05)
 
     def slow_sorted(xs: list[int]) -> list[int]:
-        time.sleep(0.05)  # leaves overlap, as they would in a real job
+        time.sleep(0.02)  # leaves overlap, as they would in a real job
         return sorted(xs)
 
     watcher = threading.Thread(target=watch)
     watcher.start()
     try:
-        data = list(range(256, 0, -1))  # 256 items, leaves of <= 2: depth 7
+        data = list(range(128, 0, -1))  # 128 items, leaves of <= 2: depth 6
         out = divide_and_conquer(
             data, split=halves, solve=slow_sorted, combine=merge, is_base=small, subtree_tasks=0
         )
