@@ -392,8 +392,6 @@ PAGES: tuple[Page, ...] = (
                 "sync-actor-polling-loop",
                 "A synchronous actor method loops forever, so no other method ever runs",
                 "make the actor async (ray_patterns.PollingActor) and await inside the loop",
-                # the doctor does not see it yet: an actor stuck in its loop reports nothing
-                doctor=False,
             ),
         ),
     ),

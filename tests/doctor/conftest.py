@@ -119,6 +119,16 @@ def _wait_nodes(env: dict[str, str], count: int, timeout: float = 90.0) -> None:
     raise RuntimeError(f"the test cluster did not reach {count} nodes: {last!r}")
 
 
+def _wait_port(port: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"the test cluster's GCS did not open port {port}")
+
+
 @pytest.fixture(scope="session")
 def ray_start_cluster() -> Iterator[RayCluster]:
     """A head (1 CPU, dashboard) and a worker node (1 CPU) on their own ports."""
@@ -163,7 +173,7 @@ def ray_start_cluster() -> Iterator[RayCluster]:
                 logs / "head.log",
             )
         )
-        _wait_nodes(cluster.env, 1)
+        _wait_port(gcs)  # the worker node connects (and retries) on its own from here
         cluster.processes.append(
             _start_node(
                 [
@@ -181,20 +191,14 @@ def ray_start_cluster() -> Iterator[RayCluster]:
         _wait_nodes(cluster.env, 2)
         yield cluster
     finally:
+        # SIGKILL at once: a node's graceful stop takes ~5 s and keeps nothing we need
+        # (the object store's memory is unlinked shared memory, freed with the processes)
         for process in reversed(cluster.processes):
             try:
-                os.killpg(process.pid, signal.SIGTERM)
+                os.killpg(process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 continue
         for process in cluster.processes:
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-            try:  # whatever of the node's group is still there
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             process.wait(timeout=10)
 
 

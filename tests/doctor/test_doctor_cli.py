@@ -1,8 +1,8 @@
-"""``ray-patterns doctor -- python prog.py`` end to end, each in its own process and Ray.
+"""``ray-patterns doctor -- python prog.py`` end to end, each in its own process.
 
-Serial on purpose (each child starts a 2-CPU Ray); kept few because each costs seconds.
-The worker hook, HTML and trace outputs are covered by ``test_doctor_inside.py``'s
-one run of many programs.
+The program that uses Ray joins the doctor tests' cluster (``RAY_ADDRESS``: no Ray
+start of its own, ~7 s saved). The worker hook, HTML and trace outputs are covered
+by ``test_doctor_inside.py``'s one run of many programs.
 """
 
 from __future__ import annotations
@@ -16,14 +16,22 @@ from typing import Any
 
 import jsonschema
 import pytest
+from conftest import RayCluster
 from doctor_helpers import PROGRAMS, marked_lines
 
 from ray_patterns.doctor.report import JSON_SCHEMA
 
 
-def doctor(tmp_path: Path, program: str, *args: str, options: tuple[str, ...] = ()) -> Any:
-    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
-    env["RAY_DEDUP_LOGS"] = "0"
+def doctor(
+    tmp_path: Path,
+    program: str,
+    *args: str,
+    options: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+) -> Any:
+    if env is None:
+        env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    env = {**env, "RAY_DEDUP_LOGS": "0"}
     command = [
         sys.executable,
         "-m",
@@ -57,8 +65,11 @@ def test_program_that_raises_keeps_its_error_and_gets_a_report(tmp_path: Path) -
     assert data["findings"] == []
 
 
-def test_program_exiting_3_passes_code_and_args_through(tmp_path: Path) -> None:
-    done = doctor(tmp_path, "exits_3", "alpha", "--beta")
+@pytest.mark.cluster
+def test_program_exiting_3_passes_code_and_args_through(
+    tmp_path: Path, ray_start_cluster: RayCluster
+) -> None:
+    done = doctor(tmp_path, "exits_3", "alpha", "--beta", env=ray_start_cluster.env)
     assert done.returncode == 3, done.stderr
     assert "args ['alpha', '--beta']" in done.stdout
     data = load(tmp_path)

@@ -1,13 +1,17 @@
 """Worker-side observation: anti-patterns inside tasks and actors, and the newer
-pages' run-time checks, on a local Ray the program starts and on a 2-node ``ray
-start`` cluster reached with ``RAY_ADDRESS``. One watched run per cluster covers
-every check: ``inside_all.py`` runs ``inside_anti.py`` (each finding marked at its
-line) and then ``inside_fixed.py`` (the same work fixed: nothing to report)."""
+pages' run-time checks, both ways the doctor gets into the workers:
+
+- on the session's local Ray, already running before the watch (``watch()`` in this
+  process): the definitions are wrapped before their first export;
+- on a 2-node ``ray start`` cluster reached with ``RAY_ADDRESS`` under ``ray-patterns
+  doctor -- python ...``: the program's ``ray.init`` gets the runtime_env hook.
+
+``inside_all.py`` runs ``inside_anti.py`` (each finding marked at its line) and then
+``inside_fixed.py`` (the same work fixed: nothing to report)."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -17,10 +21,10 @@ from typing import Any
 import jsonschema
 import pytest
 from conftest import RayCluster
-from doctor_helpers import PROGRAMS
+from doctor_helpers import PROGRAMS, run_program
 
 from ray_patterns import catalog
-from ray_patterns.doctor.report import JSON_SCHEMA
+from ray_patterns.doctor.report import JSON_SCHEMA, Report
 
 ANTI = PROGRAMS / "inside_anti.py"
 # the inner piles are 300 tasks, not the default 10,000
@@ -55,18 +59,18 @@ def watched(tmp: Path, env: dict[str, str], program: str = "inside_all.py") -> d
     return report
 
 
-@pytest.fixture(scope="module")
-def local_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
-    return watched(tmp_path_factory.mktemp("local"), env)
+@pytest.fixture
+def local_report(ray_session: None) -> Report:
+    """inside_all.py under watch() in this process (Ray was running before the watch),
+    run once per session."""
+    return run_program("inside_all", unbounded_pending_tasks=50)
 
 
 @pytest.fixture(scope="module")
 def cluster_report(
     ray_start_cluster: RayCluster, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
-    # the fixed half is checked on the local Ray: here the anti program only (suite time)
-    return watched(tmp_path_factory.mktemp("cluster"), ray_start_cluster.env, "inside_anti.py")
+    return watched(tmp_path_factory.mktemp("cluster"), ray_start_cluster.env)
 
 
 def found(report: dict[str, Any], name: str, path: Path) -> set[int]:
@@ -85,35 +89,44 @@ def _check_report(report: dict[str, Any]) -> None:
     assert fixed == [], fixed  # inside_fixed.py (and the runner) is silent
 
 
-def test_inside_tasks_and_actors_on_a_local_ray(local_report: dict[str, Any]) -> None:
-    _check_report(local_report)
-    assert "inside_anti done on 1 node(s)" in local_report["_stdout"]
+def test_inside_tasks_and_actors_on_a_ray_running_before_the_watch(local_report: Report) -> None:
+    _check_report(local_report.to_dict())
+    assert local_report.not_observed == []
 
 
-def test_summary_html_and_trace_of_the_same_run(local_report: dict[str, Any]) -> None:
-    names = {f["name"] for f in local_report["findings"]}
-    assert all(name in local_report["_stderr"] for name in names)  # the terminal summary
-    page = local_report["_html"]
-    assert "<svg" in page and all(name in page for name in names)
-    assert "<script src" not in page and "<link" not in page  # self-contained
-    spans = [e for e in local_report["_events"] if e["ph"] == "X"]
-    assert any(e["name"].endswith("poll") for e in spans)  # the async actor's method
-
-
-def test_findings_name_the_task_or_actor_method(local_report: dict[str, Any]) -> None:
-    scopes = {(f["name"], f["line"]): f["scope"] for f in local_report["findings"]}
+def _check_scopes(findings: list[dict[str, Any]]) -> None:
+    scopes = {(f["name"], f["line"]): f["scope"] for f in findings}
     lines = expected()
     loop_in_task, loop_in_actor = sorted(lines["ray-get-loop"])
     assert scopes[("ray-get-loop", loop_in_task)] == "parent"
     assert scopes[("ray-get-loop", loop_in_actor)] == "Waiter.sum_calls"
     assert scopes[("actor-busy-wait", min(lines["actor-busy-wait"]))] == "Waiter.wait_for"
     assert scopes[("blocking-get-in-async", min(lines["blocking-get-in-async"]))] == "Poller.poll"
-    fan_out = [f for f in local_report["findings"] if f["name"] == "fine-grained-tasks"][0]
+    fan_out = [f for f in findings if f["name"] == "fine-grained-tasks"][0]
     assert fan_out["count"] == 300 and fan_out["message"].startswith("in fan_out: ")
+
+
+def test_findings_name_the_task_or_actor_method(local_report: Report) -> None:
+    _check_scopes(local_report.to_dict()["findings"])
+    # Ray's own task names stay the user's (the wrapped definitions keep their names)
+    names = {item["name"] for item in local_report.timeline if item["cat"] == "task"}
+    assert {"parent", "fan_out", "Waiter.sum_calls", "Poller.poll"} <= names
 
 
 @pytest.mark.cluster
 def test_inside_tasks_and_actors_on_a_two_node_cluster(cluster_report: dict[str, Any]) -> None:
     _check_report(cluster_report)
+    _check_scopes(cluster_report["findings"])
     assert "inside_anti done on 2 node(s)" in cluster_report["_stdout"]
     assert len(cluster_report["_nodes"]) == 2  # the tasks ran on both nodes
+
+
+@pytest.mark.cluster
+def test_summary_html_and_trace_of_the_same_run(cluster_report: dict[str, Any]) -> None:
+    names = {f["name"] for f in cluster_report["findings"]}
+    assert all(name in cluster_report["_stderr"] for name in names)  # the terminal summary
+    page = cluster_report["_html"]
+    assert "<svg" in page and all(name in page for name in names)
+    assert "<script src" not in page and "<link" not in page  # self-contained
+    spans = [e for e in cluster_report["_events"] if e["ph"] == "X"]
+    assert any(e["name"].endswith("poll") for e in spans)  # the async actor's method

@@ -4,6 +4,7 @@ to a real 2-node ``ray start`` cluster (the shared ``ray_start_cluster`` fixture
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,14 @@ SMALL = ("--set", "unbounded_pending_tasks=80")
 
 @pytest.fixture(scope="module")
 def jobs(ray_start_cluster: Any) -> dict[str, str]:
-    """Submission ids of the anti job (call sites recorded) and the fixed job."""
-    return {
-        "anti": ray_start_cluster.submit(
-            PROGRAMS / "job_anti.py", "--runtime-env-json", RECORD_SITES
-        ),
-        "fixed": ray_start_cluster.submit(PROGRAMS / "job_fixed.py"),
-    }
+    """Submission ids of the anti job (call sites recorded) and the fixed job, submitted
+    at the same time (each ``ray job submit`` waits seconds for its driver to start)."""
+    with ThreadPoolExecutor(2) as pool:
+        anti = pool.submit(
+            ray_start_cluster.submit, PROGRAMS / "job_anti.py", "--runtime-env-json", RECORD_SITES
+        )
+        fixed = pool.submit(ray_start_cluster.submit, PROGRAMS / "job_fixed.py")
+        return {"anti": anti.result(), "fixed": fixed.result()}
 
 
 _reports: dict[str, dict[str, Any]] = {}

@@ -11,6 +11,7 @@ import statistics
 from collections import Counter, defaultdict
 
 from ray_patterns._units import human_bytes
+from ray_patterns.doctor._events import TaskSpan
 from ray_patterns.doctor._recorder import Recorder
 from ray_patterns.doctor._records import GetCall, Site
 from ray_patterns.doctor.report import Finding
@@ -186,4 +187,62 @@ def out_of_band_serialization(rec: Recorder) -> list[Finding]:
             "lifetime (or freed while a copy still points to it)",
         )
         for site, n in counts.items()
+    ]
+
+
+def sync_actor_polling_loop(
+    rec: Recorder, spans: dict[bytes, TaskSpan], stop: float
+) -> list[Finding]:
+    """One call of a synchronous actor method that keeps calling ray.get from one line
+    while other calls to the same actor wait: the handbook's ``while True`` polling loop
+    that no other method can get past (the fix: an async actor that awaits).
+
+    The waiting is Ray's own record: task events of the same actor's calls created
+    while the looping call ran and started only after it ended (or never).
+    """
+    t = rec.thresholds
+    by_actor: dict[bytes, list[TaskSpan]] = defaultdict(list)
+    for span in spans.values():
+        if span.actor:
+            by_actor[span.actor].append(span)
+    per_site: dict[Site, list[float]] = defaultdict(lambda: [0, 0, 0.0, 0.0])
+    for (task_hex, site), (gets, first, last) in rec.actor_gets.items():
+        if gets < t.sync_loop_min_gets:
+            continue
+        try:
+            call = spans.get(bytes.fromhex(task_hex))
+        except ValueError:
+            continue
+        if call is None or not call.actor or call.start is None:
+            continue
+        end = call.end or stop
+        # queued behind it: submitted after it (an actor runs its calls in order),
+        # while it ran, and started only once it was over
+        waits = [
+            (other.start or stop) - other.created
+            for other in by_actor[call.actor]
+            if other.task_id != call.task_id
+            and other.created is not None
+            and (call.created or call.start) <= other.created < end
+            and (other.start is None or other.start >= end - 0.001)
+        ]
+        if not waits or max(waits) < t.sync_loop_min_wait_s:
+            continue
+        found = per_site[site]
+        found[0] += gets
+        found[1] += len(waits)
+        found[2] = max(found[2], max(waits))
+        found[3] += last - first
+    return [
+        Finding.make(
+            "sync-actor-polling-loop",
+            *site,
+            int(gets),
+            f"a synchronous actor method looped on ray.get here ({int(gets)} calls over "
+            f"{looped:.2f} s in one call): {int(calls)} other call(s) to the same actor "
+            f"waited behind it, up to {longest:.2f} s, because a sync actor runs one call "
+            "at a time",
+            cost_seconds=longest,
+        )
+        for site, (gets, calls, longest, looped) in per_site.items()
     ]

@@ -18,7 +18,8 @@ import asyncio
 import copyreg
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import ray
@@ -27,7 +28,7 @@ import ray.actor
 import ray.remote_function
 
 from ray_patterns.doctor import _worker
-from ray_patterns.doctor._introspect import _target_of
+from ray_patterns.doctor._introspect import _qualname, _target_of
 from ray_patterns.doctor._recorder import Recorder
 from ray_patterns.doctor._records import Site
 from ray_patterns.doctor._sites import user_site
@@ -60,8 +61,8 @@ def _patch(owner: Any, name: str, make: Callable[[Any], Any]) -> None:
 def install(recorder: Recorder, *, worker: bool = False) -> None:
     """Patch Ray for ``recorder``; one watch at a time per process.
 
-    When Ray is already running, the job's runtime_env (and so the worker hook) is
-    fixed: the watch sees the driver only.
+    When Ray is already running, the job's runtime_env is fixed: workers are
+    observed through the definitions the watch exports (``_observe``).
     """
     global _ACTIVE
     if _ACTIVE is not None:
@@ -79,6 +80,7 @@ def install(recorder: Recorder, *, worker: bool = False) -> None:
         if ray.is_initialized():
             recorder.job_hex = ray.get_runtime_context().get_job_id()
             recorder.cpus = ray.cluster_resources().get("CPU", 0.0)
+            _worker.watching(recorder.job_hex, True)
     except Exception as exc:
         recorder.fail("runtime context", exc)
 
@@ -240,12 +242,15 @@ def _make_init(original: Any) -> Any:
             return original(*args, **kwargs)
         hooked = _with_worker_hook(rec, kwargs)
         try:
-            result = original(*args, **hooked)
+            with _fast_task_events(args, kwargs):
+                result = original(*args, **hooked)
         except RuntimeError as exc:
             if "worker_process_setup_hook" not in str(exc) or hooked is kwargs:
                 raise
-            # a hook set by the job's supervisor: run the program as it asked, unobserved
-            rec.worker_hook = f"not installed: {exc}"
+            # a hook set by the job's supervisor: run the program as it asked; the
+            # definitions it exports are still observed (wrapped)
+            rec.worker_hook, rec.wrap = "installed", True
+            rec.notes["runtime_env hook"] = str(exc)
             if ray.is_initialized():
                 ray.shutdown()
             result = original(*args, **kwargs)
@@ -253,11 +258,35 @@ def _make_init(original: Any) -> Any:
             try:
                 rec.job_hex = ray.get_runtime_context().get_job_id()
                 rec.cpus = ray.cluster_resources().get("CPU", 0.0)
+                if rec.wrap:
+                    _worker.watching(rec.job_hex, True)
             except Exception as exc:
                 rec.fail("ray.init", exc)
         return result
 
     return init
+
+
+#: Ray's task-event flush interval (ms) for a local Ray the doctor's program starts
+TASK_EVENTS_ENV = "RAY_task_events_report_interval_ms"
+FAST_TASK_EVENTS_MS = "100"
+
+
+@contextmanager
+def _fast_task_events(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Iterator[None]:
+    """When ``ray.init`` starts a local Ray, its processes flush task events every
+    100 ms instead of 1 s: the report is ready that much sooner after the program
+    (workers send the same events, in smaller batches). A cluster joined, or an
+    interval the user set, is left alone; the driver's environment is restored."""
+    address = args[0] if args else kwargs.get("address")
+    if address or os.environ.get("RAY_ADDRESS") or TASK_EVENTS_ENV in os.environ:
+        yield
+        return
+    os.environ[TASK_EVENTS_ENV] = FAST_TASK_EVENTS_MS
+    try:
+        yield
+    finally:
+        os.environ.pop(TASK_EVENTS_ENV, None)
 
 
 def _with_worker_hook(rec: Recorder, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -270,12 +299,13 @@ def _with_worker_hook(rec: Recorder, kwargs: dict[str, Any]) -> dict[str, Any]:
     """
     runtime_env = dict(kwargs.get("runtime_env") or {})
     env_vars = dict(runtime_env.get("env_vars") or {})
-    if HOOK_ENV_VAR in env_vars:
-        rec.worker_hook = f"not installed: the program sets {HOOK_ENV_VAR} itself"
+    if HOOK_ENV_VAR in env_vars:  # observed through the definitions instead
+        rec.notes["runtime_env hook"] = f"the program sets {HOOK_ENV_VAR} itself"
         return kwargs
     own = runtime_env.get("worker_process_setup_hook")
-    runtime_env["worker_process_setup_hook"] = _worker.make_hook(rec.token, own)
+    runtime_env["worker_process_setup_hook"] = _worker.make_hook(own)
     rec.worker_hook = "installed"
+    rec.wrap = False  # every worker of the job runs the hook: no need to wrap definitions
     return {**kwargs, "runtime_env": runtime_env}
 
 
@@ -302,31 +332,45 @@ def collect_from_cluster(rec: Recorder) -> None:
         except Exception as exc:
             rec.fail("runtime context", exc)
             return
-    if rec.worker_hook.startswith("installed"):
-        _collect_workers(rec)
-    wanted = {
-        s.task_id
-        for r in (rec, *rec.worker_records)
-        for s in r.submissions
-        if s.done is not None and s.task_id
-    }
+    # the driver's tasks first: waiting for their events lets the workers' last
+    # flush land meanwhile; then the tasks the workers submitted, if any are missing
     try:
-        spans = wait_for_spans(rec.job_hex, rec.started, wanted)
+        spans = wait_for_spans(rec.job_hex, rec.started, _finished(rec), ids=_submitted(rec))
+        _collect_workers(rec)
+        inner = {tid for w in rec.worker_records for tid in _submitted(w)} - set(spans)
+        if inner:
+            done = {tid for w in rec.worker_records for tid in _finished(w)} & inner
+            spans.update(wait_for_spans(rec.job_hex, rec.started, done, ids=inner))
         if rec.spans is None:
             rec.spans = spans
         else:
             rec.spans.update(spans)
     except Exception as exc:
         rec.notes["task-events"] = f"unavailable ({type(exc).__name__}: {exc})"
+        _collect_workers(rec)
+    try:  # the watch (or the job) is over: wrapped workers stop shipping and forget
+        _worker.watching(rec.job_hex, False)
+    except Exception as exc:
+        rec.fail("worker records", exc)
+
+
+def _finished(rec: Recorder) -> set[bytes]:
+    return {s.task_id for s in rec.submissions if s.done is not None and s.task_id}
+
+
+def _submitted(rec: Recorder) -> set[bytes]:
+    return {s.task_id for s in rec.submissions if s.task_id}
 
 
 def _collect_workers(rec: Recorder) -> None:
     """The workers' records (they ship every ``FLUSH_S``: let the last flush land)."""
+    if rec.worker_hook != "installed":
+        return
     settle = (rec.stopped or time.time()) + _worker.SETTLE_S - time.time()
-    if settle > 0:
+    if settle > 0 and rec.submissions:  # no task ran during the watch: nothing to wait for
         time.sleep(settle)
     try:
-        shipped, missing = _worker.collect(rec.token)
+        shipped, missing = _worker.collect(rec.job_hex or "")
     except Exception as exc:
         rec.notes["worker-hook"] = f"records unreadable ({type(exc).__name__}: {exc})"
         return
@@ -349,6 +393,8 @@ def _make_definition_remote(what: str, kind: str) -> Callable[[Any], Any]:
             t = time.time()
             definition = None
             try:
+                if rec.wrap:
+                    _observe(rec, self, kind)
                 definition = rec.definition_of(self, _target_of(self), site)
                 if definition.snapshot:
                     rec.check_globals(definition, site)
@@ -366,6 +412,30 @@ def _make_definition_remote(what: str, kind: str) -> Callable[[Any], Any]:
         return _remote
 
     return make
+
+
+def _observe(rec: Recorder, remote_obj: Any, kind: str) -> None:
+    """Before the first export in this job, wrap the definition so that its first call
+    in a worker starts recording there (see ``_worker``); an export made before the
+    watch began cannot be changed any more: noted for the report."""
+    if rec.job_hex is None and not rec.worker:  # Ray started by auto-init, unpatched
+        rec.job_hex = ray.get_runtime_context().get_job_id()
+        rec.cpus = ray.cluster_resources().get("CPU", 0.0)
+        _worker.watching(rec.job_hex, True)
+    current = ray._private.worker.global_worker.current_cluster_and_job
+    if kind == "task":
+        if remote_obj._last_export_cluster_and_job != current:
+            remote_obj._function = _worker.observed_function(remote_obj._function)
+            return
+        wrapped = getattr(remote_obj._function, _worker.MARK, False)
+    else:
+        meta = remote_obj.__ray_metadata__
+        if meta.last_export_cluster_and_job != current:
+            _worker.observe_actor_class(meta.modified_class)
+            return
+        wrapped = bool(meta.modified_class.__dict__.get(_worker.MARK))
+    if not wrapped:
+        rec.unobserved_definitions.add(_qualname(_target_of(remote_obj)))
 
 
 _make_function_remote = _make_definition_remote("remote function", "task")

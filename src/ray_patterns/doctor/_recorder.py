@@ -67,6 +67,9 @@ class Recorder:
         self.nested: list[tuple[float, Site, int]] = []
         #: worker: (time, site) of forks (os.fork, fork-started multiprocessing)
         self.forks: list[tuple[float, Site]] = []
+        #: worker: (task id hex, site) -> [gets, first, last] of ray.get calls inside a
+        #: synchronous actor method (sync-actor-polling-loop: one call that loops)
+        self.actor_gets: dict[tuple[str, Site], list[Any]] = {}
         #: (time, site) of ObjectRefs pickled outside Ray's argument passing
         self.out_of_band: list[tuple[float, Site]] = []
         #: (time, submit site, content digest, bytes) of large arguments passed by value
@@ -102,7 +105,12 @@ class Recorder:
         self.errors: list[str] = []
         self.notes: dict[str, str] = {}
         self.spans: dict[bytes, Any] | None = None
-        self.worker_hook = "not installed: Ray was already running when the watch began"
+        #: "installed": the workers record (the job's runtime_env hook, or wrapped definitions)
+        self.worker_hook = "installed"
+        #: wrap definitions before their first export (off when the runtime_env hook is on)
+        self.wrap = True
+        #: definitions exported before the watch began: their workers were not observed
+        self.unobserved_definitions: set[str] = set()
         self.job_hex: str | None = None
         self.ray_version = ray.__version__
         self.cpus: float = 0.0
@@ -319,6 +327,8 @@ class Recorder:
                 )
             if self.worker and not via_library:
                 self._note_nested(refs, site)
+                if not in_loop:
+                    self._note_actor_get(site, t0, t1)
             get_index = len(self.gets)
             self.gets.append(
                 GetCall(
@@ -401,6 +411,20 @@ class Recorder:
         if foreign and len(self.nested) < _MAX_REFS:
             self.nested.append((time.time(), site, foreign))
 
+    def _note_actor_get(self, site: Site, t0: float, t1: float) -> None:
+        """A get inside a synchronous actor method, counted per call (task) and line."""
+        context = ray.get_runtime_context()
+        if context.get_actor_id() is None:
+            return
+        key = (context.get_task_id() or "", site)
+        entry = self.actor_gets.get(key)
+        if entry is None:
+            if len(self.actor_gets) < _MAX_REFS:
+                self.actor_gets[key] = [1, t0, t1]
+            return
+        entry[0] += 1
+        entry[2] = t1
+
     def _note_returned(self, value: Any, items: list[Any], site: Site, single: int) -> None:
         """Refs inside a fetched value (return-ray-put), and lists of large objects."""
         found = [r for r in _refs_in(value) if len(self.returned_refs) < _MAX_REFS]
@@ -436,6 +460,17 @@ class Recorder:
         if len(self.out_of_band) < _MAX_REFS:
             self.out_of_band.append((time.time(), site))
 
+    def forget(self) -> None:
+        """Drop the observations (a worker between watches); definitions stay known."""
+        with self.lock:
+            self.submissions, self.gets, self.waits = [], [], []
+            self.obj_to_sub, self.unnecessary, self._got = {}, {}, {}
+            self.nested, self.forks, self.out_of_band = [], [], []
+            self.large_args, self.large_lists = [], []
+            self.put_refs, self.returned_refs, self.actor_gets = {}, {}, {}
+            self._own_tasks = set()
+            self._subs_since_sync = 0
+
     # -- shipping (worker -> driver) -------------------------------------------
     _SHIPPED = (
         "submissions",
@@ -450,6 +485,7 @@ class Recorder:
         "nested",
         "forks",
         "out_of_band",
+        "actor_gets",
         "large_args",
         "large_lists",
         "errors",
@@ -511,6 +547,7 @@ class Recorder:
             setattr(self, name, [e for e in getattr(self, name) if e[0] >= since])
         for name in ("put_refs", "returned_refs"):
             setattr(self, name, {k: v for k, v in getattr(self, name).items() if v[0] >= since})
+        self.actor_gets = {k: v for k, v in self.actor_gets.items() if v[2] >= since}
 
 
 _MISSING = object()

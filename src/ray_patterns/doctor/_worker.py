@@ -1,27 +1,38 @@
 """Worker side: the same Recorder as the driver's, in every worker of the watched job.
 
-How it gets there: the doctor adds a ``worker_process_setup_hook`` to the job's
-runtime environment (merged with the program's own; a hook the program already
-has runs after ours), whether the program starts a local Ray or joins a cluster
-(``RAY_ADDRESS``, ``ray.init(address=...)``). When Ray was already running before
-the watch began, the job's runtime environment is fixed and the watch sees the
-driver only (an actor-level runtime_env with the hook made actor creation hang
-here: left out).
+Two ways in, both ending in ``setup()`` (once per worker process):
 
-The hook itself is pickled by value (``make_hook``) and imports ``ray_patterns``
-inside ``try``: on a worker where it is not installed, the worker runs on
-unobserved and leaves a note for the report, never failing to start.
+- **The job's runtime environment**, when the watched program calls ``ray.init``
+  (a local Ray it starts, or a cluster it joins: ``RAY_ADDRESS``,
+  ``ray.init(address=...)``): a ``worker_process_setup_hook`` merged with the
+  program's own (a hook the program already has runs after ours).
+- **The definitions themselves**, when Ray was already running before the watch
+  (``watch()`` in a notebook, a test session, the pytest plugin: the job's
+  runtime_env is fixed then). Before the driver first exports a remote function
+  or actor class in this job, the doctor wraps the function (``observed_function``)
+  or the actor's ``__init__`` on Ray's own subclass of the user's class
+  (``observe_actor_class``; the user's class is untouched): the first call in a
+  worker starts recording there, later calls test one flag. Name, module,
+  qualname and signature stay the user's, so Ray's task names, the report and
+  the lint still point at the user's code. A definition exported before the
+  watch began keeps its unwrapped copy in the workers: the report says so.
+
+Both are closures pickled by value that import ``ray_patterns`` inside ``try``: on
+a worker where it is not installed, the worker runs on unobserved and leaves a
+note for the report, never failing a task.
 
 What it costs a worker: the same patches as the driver (a record appended per
 call), and a daemon thread that, at most every ``FLUSH_S`` and only when something
 changed, pickles the worker's records into Ray's internal KV store (one key per
-worker process, overwritten, at most ``MAX_RECORDS`` of each kind). The driver reads
-and deletes the keys when the watch ends.
+worker process and job, overwritten, at most ``MAX_RECORDS`` of each kind). The
+driver of each watch reads and deletes the keys at its end and keeps what
+happened since its start (a worker can serve several watches of one job).
 """
 
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import pickle
 import threading
@@ -30,42 +41,64 @@ from collections.abc import Callable
 from typing import Any
 
 KV_NAMESPACE = "ray_patterns_doctor"
-FLUSH_S = 0.1
+FLUSH_S = 0.05
 #: a worker ships at most this many records of each kind (and says it cut some)
 MAX_RECORDS = 100_000
 #: the driver reads the workers' records this long after the watch ended, at least
-SETTLE_S = 3 * FLUSH_S
+SETTLE_S = 2.5 * FLUSH_S
+#: set on what the doctor wrapped (a wrapped function, Ray's actor subclass)
+MARK = "__ray_patterns_doctor__"
+#: the driver's key (after ``key_prefix``) while a watch is on
+WATCHING = "watching"
 
 _state: dict[str, Any] = {}
 
 
-def make_hook(token: str, chained: Any = None) -> Callable[[], None]:
-    """The setup hook for the job's workers: a closure pickled by value.
+def key_prefix(job_hex: str) -> str:
+    """The KV keys of one job's workers start with this."""
+    return f"rpd-{job_hex}:"
 
-    It refers to no module global, so a worker unpickles it without importing
-    ``ray_patterns``; ``chained`` is the program's own hook (a callable, a module
-    path, or Ray's key of an exported one), run after ours.
-    """
 
-    def ray_patterns_doctor_hook() -> None:
+def _make_starter(whole_job: bool = False) -> Callable[[], None]:
+    """``setup()`` as a closure that refers to no module global (pickled by value, so a
+    worker unpickles it without importing ``ray_patterns``); a worker where the import
+    fails leaves a note for the report instead."""
+
+    def ray_patterns_doctor_start() -> None:
         import os as _os
 
         try:
             from ray_patterns.doctor import _worker as worker_side
 
-            worker_side.setup(token)
+            worker_side.setup(whole_job)
         except Exception as exc:  # not installed here: carry on unobserved, say why
             try:
+                import ray as _ray
                 from ray.experimental import internal_kv
 
+                job = _ray.get_runtime_context().get_job_id()
                 internal_kv._internal_kv_put(
-                    f"{token}:missing:{_os.getpid()}",
+                    f"rpd-{job}:missing:{_os.getpid()}",
                     f"{type(exc).__name__}: {exc}",
                     overwrite=True,
                     namespace="ray_patterns_doctor",
                 )
             except Exception:
                 pass
+
+    return ray_patterns_doctor_start
+
+
+def make_hook(chained: Any = None) -> Callable[[], None]:
+    """The setup hook for the job's workers: a closure pickled by value.
+
+    ``chained`` is the program's own hook (a callable, a module path, or Ray's key
+    of an exported one), run after ours. The doctor watches the whole job then.
+    """
+    start = _make_starter(whole_job=True)
+
+    def ray_patterns_doctor_hook() -> None:
+        start()
         if chained is None:
             return
         if callable(chained):
@@ -80,62 +113,142 @@ def make_hook(token: str, chained: Any = None) -> Callable[[], None]:
     return ray_patterns_doctor_hook
 
 
-def setup(token: str) -> None:
-    """Start recording in this worker (once per process) and shipping to the driver."""
-    if _state.get("token") == token:
+def observed_function(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` whose first call in a worker starts recording there (a task's function).
+
+    A plain wrapper serves generator functions too: it returns their generator
+    (Ray decided at definition that the task streams, from ``fn`` itself).
+
+    >>> observed_function(len)([1, 2]), observed_function(len).__name__
+    (2, 'len')
+    """
+    if getattr(fn, MARK, False):
+        return fn
+    start = _make_starter()
+    started = [False]
+
+    @functools.wraps(fn)
+    def observed(*args: Any, **kwargs: Any) -> Any:
+        if not started[0]:
+            started[0] = True
+            start()
+        return fn(*args, **kwargs)
+
+    setattr(observed, MARK, True)
+    return observed
+
+
+def observe_actor_class(modified: type) -> None:
+    """Start recording in the actor's worker when it is constructed: ``__init__`` of
+    Ray's subclass of the user's class (``modified_class``) is wrapped, in place."""
+    if modified.__dict__.get(MARK):
+        return
+    original = modified.__init__  # type: ignore[misc]  # the class's, not an instance's
+    start = _make_starter()
+    started = [False]
+
+    @functools.wraps(original)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if not started[0]:
+            started[0] = True
+            start()
+        original(self, *args, **kwargs)
+
+    modified.__init__ = __init__  # type: ignore[misc]
+    setattr(modified, MARK, True)
+
+
+def setup(whole_job: bool = False) -> None:
+    """Start recording in this worker (once per process) and shipping to the driver.
+
+    ``whole_job``: the doctor watches the job from its start to its end (the runtime_env
+    hook); otherwise a watch may end while the job goes on, and the worker ships only
+    while the driver's ``watching`` key says a watch is on (and forgets its records
+    when none is: nothing piles up between watches).
+    """
+    if "rec" in _state:
+        return
+    import ray
+
+    worker = ray._private.worker.global_worker
+    if worker.mode != ray.WORKER_MODE:  # a wrapped function called on the driver
         return
     from ray_patterns.doctor import _patches
     from ray_patterns.doctor._recorder import Recorder
     from ray_patterns.doctor.thresholds import Thresholds
 
     rec = Recorder(Thresholds().resolved(), worker=True)
-    rec.token = token
+    rec.token = key_prefix(ray.get_runtime_context().get_job_id())
     _patches.install(rec, worker=True)
-    _state.update(token=token, rec=rec, shipped=-1)
+    _state.update(rec=rec, shipped=-1, whole_job=whole_job)
     thread = threading.Thread(target=_flush_loop, name="ray-patterns-doctor", daemon=True)
     thread.start()
     atexit.register(flush)
 
 
-def _key(token: str) -> str:
-    return f"{token}:rec:{os.getpid()}"
+def _key(prefix: str) -> str:
+    return f"{prefix}rec:{os.getpid()}"
 
 
-def flush() -> None:
-    """Ship this worker's records if they changed since the last time."""
+def flush() -> float:
+    """Ship this worker's records if they changed since the last time; the seconds it took."""
     rec = _state.get("rec")
     if rec is None or rec.changes == _state.get("shipped"):
-        return
+        return 0.0
     from ray.experimental import internal_kv
 
+    began = time.perf_counter()
     changes = rec.changes
+    if not _state.get("whole_job") and not internal_kv._internal_kv_exists(
+        rec.token + WATCHING, namespace=KV_NAMESPACE
+    ):
+        rec.forget()  # no watch: nobody will read these
+        _state["shipped"] = rec.changes
+        return time.perf_counter() - began
     payload = pickle.dumps(rec.shippable(MAX_RECORDS), protocol=5)
     internal_kv._internal_kv_put(_key(rec.token), payload, overwrite=True, namespace=KV_NAMESPACE)
     _state["shipped"] = changes
+    return time.perf_counter() - began
 
 
 def _flush_loop() -> None:
+    took = 0.0
     while True:
-        time.sleep(FLUSH_S)
+        # a worker with many records ships them less often: at most ~5% of its time
+        time.sleep(max(FLUSH_S, 20 * took))
         try:
-            flush()
+            took = flush()
         except Exception:  # the cluster going away: nothing left to tell
             pass
 
 
-def collect(token: str) -> tuple[list[dict[str, Any]], list[str]]:
+def watching(job_hex: str, on: bool) -> None:
+    """On the driver: say that a watch is on (or over) to the job's wrapped workers."""
+    from ray.experimental import internal_kv
+
+    key = key_prefix(job_hex) + WATCHING
+    if on:
+        internal_kv._internal_kv_put(key, str(time.time()), overwrite=True, namespace=KV_NAMESPACE)
+    else:
+        internal_kv._internal_kv_del(key, namespace=KV_NAMESPACE)
+
+
+def collect(job_hex: str) -> tuple[list[dict[str, Any]], list[str]]:
     """On the driver: every worker's shipped records, and notes of workers that could not
     record (``ray_patterns`` not importable there); the keys are deleted."""
     from ray.experimental import internal_kv
 
     shipped: list[dict[str, Any]] = []
     missing: list[str] = []
-    for key in internal_kv._internal_kv_list(token, namespace=KV_NAMESPACE):
+    prefix = key_prefix(job_hex)
+    for key in internal_kv._internal_kv_list(prefix, namespace=KV_NAMESPACE):
+        name = key.decode() if isinstance(key, bytes) else str(key)
+        if name.endswith(WATCHING):
+            continue
         raw = internal_kv._internal_kv_get(key, namespace=KV_NAMESPACE)
         internal_kv._internal_kv_del(key, namespace=KV_NAMESPACE)
         if not raw:
             continue
-        name = key.decode() if isinstance(key, bytes) else str(key)
         if ":missing:" in name:
             missing.append(raw.decode() if isinstance(raw, bytes) else str(raw))
         else:

@@ -361,6 +361,10 @@ def _detectors(
         detectors += [
             ("submission-order", lambda: submission_order(rec, spans)),
             ("fine-grained-tasks", lambda: fine_grained_tasks(rec, spans)),
+            (
+                "sync-actor-polling-loop",
+                lambda: _page_checks.sync_actor_polling_loop(rec, spans, rec.stopped or 0.0),
+            ),
         ]
     return detectors
 
@@ -433,6 +437,13 @@ def analyze(rec: Recorder, report: Report) -> None:
         )
     if rec.job_hex is not None and rec.worker_hook != "installed":
         report.not_observed.append(f"inside tasks and actors: worker hook {rec.worker_hook}")
+    if rec.unobserved_definitions:
+        names = sorted(rec.unobserved_definitions)
+        report.not_observed.append(
+            f"inside {len(names)} remote function(s)/actor class(es) that Ray had exported "
+            f"before the watch began ({', '.join(names[:5])}): their workers run an "
+            "unobserved copy; start the watch before their first call"
+        )
     if rec.workers_missing:
         report.not_observed.append(
             f"inside tasks and actors of {len(rec.workers_missing)} worker process(es): "

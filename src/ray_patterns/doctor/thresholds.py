@@ -60,6 +60,11 @@ class Thresholds:
     busy_wait_min_polls: int = 5
     #: ... and the least time between a poll's answer and the next poll
     busy_wait_min_gap_s: float = 0.005
+    #: sync-actor-polling-loop: ray.get calls from one line inside one call of a
+    #: synchronous actor method, at least ...
+    sync_loop_min_gets: int = 5
+    #: ... while another call to the same actor waited behind it this long, at least
+    sync_loop_min_wait_s: float = 0.1
 
     def resolved(self) -> Thresholds:
         """A copy with every ``None`` replaced by its machine-dependent default."""

@@ -1,11 +1,13 @@
 """A program that exits non-zero on purpose; argv passes through."""
 
+import os
 import sys
 import time
 
 import ray
 
-ray.init(num_cpus=2, include_dashboard=False)
+# the tests' cluster (RAY_ADDRESS), else a local Ray of its own
+ray.init(**({} if os.environ.get("RAY_ADDRESS") else {"num_cpus": 2, "include_dashboard": False}))
 
 
 @ray.remote
