@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from ray_patterns._units import LARGE_OBJECT_BYTES, MANY_ITEMS
+from ray_patterns._units import GIB, LARGE_OBJECT_BYTES, MANY_ITEMS
 from ray_patterns.lint.core import Rule
 from ray_patterns.lint.flow import loop_count, ref_list
 from ray_patterns.lint.model import Module
@@ -20,7 +20,9 @@ class TooManyResults(Rule):
     least `large-iterable` items (a literal `range`, a module constant, or an
     endless iterator) and every `return` of the submitted task builds an object of
     at least `large-object-bytes` (e.g. `np.zeros((1000, 1000))`), or objects that
-    add up to at least `large-total-bytes` (N x the size of one).
+    add up to at least `large-total-bytes` (N x the size of one). Fewer refs are
+    flagged too when their objects add up to at least `huge-total-bytes` (1 GiB:
+    fifty 80 MB arrays in one `ray.get`).
 
     ## Why is this bad?
     All results must fit in the driver's memory (and the object store) at once:
@@ -52,6 +54,7 @@ class TooManyResults(Rule):
         "large_iterable": MANY_ITEMS,
         "large_object_bytes": LARGE_OBJECT_BYTES,
         "large_total_bytes": 64 * LARGE_OBJECT_BYTES,
+        "huge_total_bytes": GIB,
     }
 
     def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:
@@ -62,16 +65,18 @@ class TooManyResults(Rule):
             if refs is None or refs.loop is None or refs.kind != "list":
                 continue
             count = loop_count(refs.loop, mod)
-            if count is None or count < self.settings["large_iterable"]:
+            if count is None:
                 continue
             size = _smallest_return(refs.submissions, mod)
             if size is None:
                 continue
             total = size * count
-            if (
-                size < self.settings["large_object_bytes"]
-                and total < self.settings["large_total_bytes"]
-            ):
+            many = count >= self.settings["large_iterable"] and (
+                size >= self.settings["large_object_bytes"]
+                or total >= self.settings["large_total_bytes"]
+            )
+            # a few refs can hold too much too: fifty 80 MB arrays are 4 GB at once
+            if not many and total < self.settings["huge_total_bytes"]:
                 continue
             shown = "unbounded" if count >= 10**18 else f"{count:,}"
             yield (
