@@ -236,6 +236,9 @@ def _loop_carried(
     Then each step needs the previous result (``x = ray.get(step.remote(x))``) and
     the loop is sequential by nature.
     """
+    if isinstance(mod.parents.get(call), ast.Expr):
+        return False  # the value is dropped: nothing can carry it to the next step
+    inside = {id(n) for sub in subs for n in walk(sub)}
     read = {
         n.id
         for sub in subs
@@ -243,21 +246,39 @@ def _loop_carried(
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
     }
     line = mod.statement_of(call).lineno
-    return any(lineno >= line and name in read for lineno, name in _writes(loop, mod))
+    # a method called in the submission itself runs before the ray.get, and one called
+    # on the loop's own variable changes this item, not the next: neither can carry
+    # the result to the next submission
+    targets = _target_names(loop)
+    return any(
+        lineno >= line
+        and name in read
+        and id(node) not in inside
+        and not (is_method_call and name in targets)
+        for lineno, name, node, is_method_call in _writes(loop, mod)
+    )
 
 
-def _writes(loop: ast.For | ast.AsyncFor, mod: Module) -> list[tuple[int, str]]:
-    """(line, name) for each place the loop body may change what ``name`` refers to:
-    rebinding it, storing into it, or calling one of its methods. Cached per loop."""
+def _target_names(loop: ast.For | ast.AsyncFor) -> set[str]:
+    return {n.id for n in walk(loop.target) if isinstance(n, ast.Name)}
+
+
+Write = tuple[int, str, ast.AST, bool]
+
+
+def _writes(loop: ast.For | ast.AsyncFor, mod: Module) -> list[Write]:
+    """(line, name, node, is a method call) for each place the loop body may change what
+    ``name`` refers to: rebinding it, storing into it, or calling one of its methods.
+    Cached per loop."""
     return mod.cache(("loop_writes", id(loop)), lambda: _loop_writes(loop, mod))
 
 
-def _loop_writes(loop: ast.For | ast.AsyncFor, mod: Module) -> list[tuple[int, str]]:
-    writes: list[tuple[int, str]] = []
+def _loop_writes(loop: ast.For | ast.AsyncFor, mod: Module) -> list[Write]:
+    writes: list[Write] = []
     for node in mod.walk_scope(loop.body):
         lineno = getattr(node, "lineno", 0)
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            writes.append((lineno, node.id))
+            writes.append((lineno, node.id, node, False))
         elif isinstance(node, (ast.Subscript, ast.Attribute)) and not isinstance(
             node.ctx, ast.Load
         ):
@@ -265,12 +286,12 @@ def _loop_writes(loop: ast.For | ast.AsyncFor, mod: Module) -> list[tuple[int, s
             while isinstance(base, (ast.Subscript, ast.Attribute)):
                 base = base.value
             if isinstance(base, ast.Name):
-                writes.append((lineno, base.id))
+                writes.append((lineno, base.id, node, False))
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and isinstance(node.func.value, ast.Name)
             and node.func.attr not in ("remote", "options")
         ):
-            writes.append((lineno, node.func.value.id))
+            writes.append((lineno, node.func.value.id, node, True))
     return writes
