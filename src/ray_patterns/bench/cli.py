@@ -59,6 +59,15 @@ def summary_table(results: list[CaseResult]) -> list[Table]:
     return tables
 
 
+def timing_line(results: list[CaseResult]) -> str:
+    """``"timed work: 98 s for 24 cases; slowest: tree-of-tasks 20 s, ..."`` (under 100 columns)."""
+    slowest = sorted(results, key=lambda r: r.wall_s, reverse=True)[:3]
+    line = f"timed work: {sum(r.wall_s for r in results):.0f} s for {len(results)} cases"
+    if len(results) > 1:
+        line += "; slowest: " + ", ".join(f"{r.slug} {r.wall_s:.0f} s" for r in slowest)
+    return line
+
+
 def detail_table(res: CaseResult) -> Table:
     table = Table(title=f"{res.slug}: {res.summary}", title_justify="left")
     table.add_column("variant")
@@ -97,6 +106,7 @@ def to_json(results: list[CaseResult], quick: bool) -> dict[str, object]:
                 "correct": r.correct,
                 "verdict": r.verdict,
                 "caveat": r.caveat,
+                "wall_s": r.wall_s,
                 "ratios": {"anti/better": r.ratio("anti"), "library/better": r.ratio("library")},
                 "figures": r.figures,
                 "variants": [
@@ -192,6 +202,7 @@ def bench(
         console.print(detail_table(res))
     for table in summary_table(results):
         console.print(table, width=min(console.width, SUMMARY_WIDTH))
+    console.print(timing_line(results), width=min(console.width, SUMMARY_WIDTH))
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(to_json(results, quick), indent=2, default=float))

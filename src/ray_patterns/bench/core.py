@@ -125,6 +125,8 @@ class CaseResult:
     caveat: str = ""
     verdict: str = ""
     label: str = ""
+    #: seconds the whole case took (setup, warm-ups, every repetition, figures)
+    wall_s: float = 0.0
 
     def by_role(self, role: Role) -> VariantResult | None:
         return next((v for v in self.variants if v.role == role and v.values), None)
@@ -349,6 +351,34 @@ def settle_store(timeout: float = 3.0) -> None:
 
 
 @contextmanager
+def sampling(sample: Callable[[], None], interval: float) -> Iterator[None]:
+    """Call ``sample()`` in a background thread over the ``with`` body: at once, then
+    every ``interval`` seconds (0: back to back) until the body ends.
+
+    Example::
+
+        peak = [0]
+        with sampling(lambda: peak.__setitem__(0, max(peak[0], read())), 0.01):
+            work()
+    """
+    stop = threading.Event()
+
+    def loop() -> None:
+        while True:
+            sample()
+            if stop.wait(interval):
+                return
+
+    thread = threading.Thread(target=loop, daemon=True, name="bench-sampler")
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+@contextmanager
 def peak_memory(interval: float = 0.0) -> Iterator[Extra]:
     """Peak growth (MiB) of the object store and of the driver, over the ``with`` body.
 
@@ -370,37 +400,32 @@ def peak_memory(interval: float = 0.0) -> Iterator[Extra]:
     base_rss = _proc_status_kib("VmRSS") * 1024.0
     used0, pinned0 = store() if store else (0.0, 0.0)
     anon0 = _proc_status_kib("RssAnon") * 1024.0
-    peak = {"anon": anon0, "used": used0, "pinned": pinned0, "gap": 0.0}
-    stop = threading.Event()
+    peak = {"anon": anon0, "used": used0, "pinned": pinned0, "gap": 0.0, "last": 0.0}
 
     def sample() -> None:
-        last = time.perf_counter()
-        while True:
-            peak["anon"] = max(peak["anon"], _proc_status_kib("RssAnon") * 1024.0)
-            if store is not None:
-                try:
-                    used, pinned = store()
-                except Exception:
-                    pass
-                else:
-                    peak["used"] = max(peak["used"], used)
-                    peak["pinned"] = max(peak["pinned"], pinned)
-                now = time.perf_counter()
-                peak["gap"], last = max(peak["gap"], now - last), now
-            if stop.wait(interval if store is not None else max(interval, 0.005)):
-                return
+        peak["anon"] = max(peak["anon"], _proc_status_kib("RssAnon") * 1024.0)
+        if store is None:
+            return
+        try:
+            used, pinned = store()
+        except Exception:
+            pass
+        else:
+            peak["used"] = max(peak["used"], used)
+            peak["pinned"] = max(peak["pinned"], pinned)
+        now = time.perf_counter()
+        if peak["last"]:
+            peak["gap"] = max(peak["gap"], now - peak["last"])
+        peak["last"] = now
 
     # back-to-back polling: let the sampler take the GIL every 0.5 ms, not every 5 ms
     switch = sys.getswitchinterval()
     if interval == 0.0:
         sys.setswitchinterval(0.0005)
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
     try:
-        yield out
+        with sampling(sample, interval if store is not None else max(interval, 0.005)):
+            yield out
     finally:
-        stop.set()
-        thread.join()
         sys.setswitchinterval(switch)
         mib = float(1 << 20)
         out["driver_heap_mib"] = (peak["anon"] - anon0) / mib
@@ -419,6 +444,7 @@ def run_case(
     on_step: Callable[[str], None] | None = None,
 ) -> CaseResult:
     """Run every variant of ``case`` round-robin, so drift hits all of them alike."""
+    began = time.perf_counter()
     if case.setup is not None:
         case.setup()
     variants = case.variants(quick)
@@ -479,6 +505,7 @@ def run_case(
         quick=quick,
         caveat=case.quick_caveat if quick else "",
         label=case.label or metric_label(case.metric),
+        wall_s=time.perf_counter() - began,
     )
     try:
         res.verdict = (case.verdict or default_verdict)(res)

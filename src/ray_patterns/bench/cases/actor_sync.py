@@ -29,6 +29,9 @@ class Flag:
     def set(self) -> None:
         self.ready = True
 
+    def clear(self) -> None:
+        self.ready = False
+
     def is_set(self) -> bool:
         return self.ready
 
@@ -45,6 +48,9 @@ class Signal:
 
     async def set(self) -> None:
         self.event.set()
+
+    async def clear(self) -> None:
+        self.event.clear()
 
     async def wait(self) -> None:
         await self.event.wait()
@@ -85,7 +91,7 @@ def _cpu(pids: list[int]) -> float:
 
 
 def variants(quick: bool) -> list[Variant]:
-    n, wait_s = (20, 0.5) if quick else (100, 2.0)
+    n, wait_s = (20, 0.3) if quick else (100, 2.0)
     waiters = Waiters.remote()
     waiter_pid = ray.get(waiters.pid.remote())
 
@@ -104,32 +110,25 @@ def variants(quick: bool) -> list[Variant]:
             "wait_cpu_s": cpu,
         }
 
+    # one flag holder per variant, made here and cleared before each run: creating an
+    # actor (a worker process) in every run would double the quick run's time
+    flag, signal, event = Flag.remote(), Signal.remote(), Event()
+    flag_pid, signal_pid = ray.get([flag.pid.remote(), signal.pid.remote()])
+    event_pid = ray.get(event._actor.__ray_call__.remote(lambda self: __import__("os").getpid()))
+
     def anti() -> Extra:
-        flag = Flag.remote()
-        pid = ray.get(flag.pid.remote())
-        extra = measure(
-            [waiters.poll.remote(flag) for _ in range(n)], pid, lambda: ray.get(flag.set.remote())
-        )
-        ray.kill(flag)
-        return extra
+        ray.get(flag.clear.remote())
+        calls = [waiters.poll.remote(flag) for _ in range(n)]
+        return measure(calls, flag_pid, lambda: ray.get(flag.set.remote()))
 
     def better() -> Extra:
-        signal = Signal.remote()
-        pid = ray.get(signal.pid.remote())
-        extra = measure(
-            [waiters.signal.remote(signal) for _ in range(n)],
-            pid,
-            lambda: ray.get(signal.set.remote()),
-        )
-        ray.kill(signal)
-        return extra
+        ray.get(signal.clear.remote())
+        calls = [waiters.signal.remote(signal) for _ in range(n)]
+        return measure(calls, signal_pid, lambda: ray.get(signal.set.remote()))
 
     def library() -> Extra:
-        event = Event()
-        pid = ray.get(event._actor.__ray_call__.remote(lambda self: __import__("os").getpid()))
-        extra = measure([waiters.event.remote(event) for _ in range(n)], pid, event.set)
-        event.kill()
-        return extra
+        event.clear()
+        return measure([waiters.event.remote(event) for _ in range(n)], event_pid, event.set)
 
     return [
         Variant(f"poll every {POLL_S * 1000:.0f} ms", "anti", anti),

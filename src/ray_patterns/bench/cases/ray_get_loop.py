@@ -10,7 +10,7 @@ from ray_patterns.bench.core import Case, Variant
 
 
 def variants(quick: bool) -> list[Variant]:
-    n, seconds = (10, 0.05) if quick else (20, 0.1)
+    n, seconds = (10, 0.025) if quick else (20, 0.1)
 
     def anti() -> None:
         for _ in range(n):
