@@ -44,6 +44,8 @@ def ray_get_loop(rec: Recorder) -> list[Finding]:
         if g.lone_fresh and not g.via_library and not g.failed and blocked >= t.min_block_s:
             if g.site in polling:
                 continue  # actor-busy-wait
+            if g.t0 - rec.submissions[g.single].t >= blocked:
+                continue  # it worked longer than it then waited: pipelining, not a get loop
             by_site[g.site].append(blocked)
             if rec.submissions[g.single].kind == "actor_task":
                 actor_calls.add(g.site)
