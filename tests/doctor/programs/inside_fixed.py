@@ -1,5 +1,6 @@
 """The fixes of ``inside_anti.py``: the same work, and nothing for the doctor to report."""
 
+import asyncio
 import multiprocessing
 import os
 import time
@@ -79,20 +80,8 @@ def takes_big_items():
 
 
 @ray.remote
-class Flag:
+class Signal:  # one actor for three roles: each actor is a process to start
     def __init__(self):
-        self.polls = 0
-
-    def add(self, x):
-        time.sleep(0.02)
-        return x
-
-
-@ray.remote
-class Signal:
-    def __init__(self):
-        import asyncio
-
         self.event = asyncio.Event()
 
     def send(self):
@@ -102,6 +91,13 @@ class Signal:
         await self.event.wait()
         return True
 
+    async def add(self, x):
+        await asyncio.sleep(0.02)
+        return x
+
+    async def poll(self, seconds):
+        return await leaf.remote(seconds)
+
 
 @ray.remote
 class Waiter:
@@ -110,12 +106,6 @@ class Waiter:
 
     def sum_calls(self, flag):
         return sum(ray.get([flag.add.remote(i) for i in range(5)]))
-
-
-@ray.remote
-class Poller:
-    async def poll(self, seconds):
-        return await leaf.remote(seconds)
 
 
 def main():
@@ -129,12 +119,12 @@ def main():
     assert ray.get(spawns.remote())
     assert ray.get(passes_large_by_ref.remote()) == 4 * (1 << 21)
     assert ray.get(takes_big_items.remote()) == 6.0
-    flag, signal, waiter, poller = Flag.remote(), Signal.remote(), Waiter.remote(), Poller.remote()
+    signal, waiter = Signal.remote(), Waiter.remote()
     waiting = waiter.wait_for.remote(signal)
     signal.send.remote()
     assert ray.get(waiting)
-    assert ray.get(waiter.sum_calls.remote(flag)) == 10
-    assert ray.get(poller.poll.remote(0.05)) == 0.05
+    assert ray.get(waiter.sum_calls.remote(signal)) == 10
+    assert ray.get(signal.poll.remote(0.05)) == 0.05
     print("inside_fixed done")
 
 
