@@ -1,6 +1,8 @@
-"""Helpers shared by the tree-of-tasks tests and the stress runs: halving merge sort."""
+"""Helpers shared by the tree-of-tasks and ResultStream tests and their stress runs."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import ray
 
@@ -26,3 +28,9 @@ def _one() -> int:
 def still_works() -> None:
     """The driver is alive and Ray still runs tasks (after a stress run)."""
     assert ray.get(_one.remote(), timeout=60) == 1
+
+
+@ray.remote
+def consume(x: Any) -> Any:
+    """A task whose argument is a ref (resolved by Ray before it runs)."""
+    return x

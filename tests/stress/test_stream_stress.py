@@ -24,22 +24,12 @@ import ray
 
 from ray_patterns import ResultStream, bounded_map, iter_results
 from ray_patterns.generators import with_backpressure
-from tests._tree import still_works
+from tests._helpers import sleep_then
+from tests._tree import consume, still_works
 
 pytestmark = [pytest.mark.stress, pytest.mark.usefixtures("ray_session")]
 
 CLOSES = 400
-
-
-@ray.remote
-def produce(x: int) -> int:
-    time.sleep(0.002)
-    return x
-
-
-@ray.remote
-def consume(x: Any) -> Any:
-    return x
 
 
 def take(x: Any) -> Any:
@@ -60,14 +50,14 @@ def five():  # type: ignore[no-untyped-def]
 
 def stream_of(kind: str, rng: random.Random) -> ResultStream[Any]:
     if kind == "pending ref args":  # the closing note's reproducer, through the library
-        src = produce.remote(1)
+        src = sleep_then.remote(0.002, 1)
         return iter_results([consume.remote(src) for _ in range(30)])
     if kind == "ready ref args":  # the argument exists: its inlining races the cancel
-        src = produce.remote(1)
+        src = sleep_then.remote(0.002, 1)
         ray.wait([src])
         return iter_results([consume.remote(src) for _ in range(30)])
     if kind == "bounded_map of refs":  # each task takes a ref still being produced
-        return bounded_map(take, [produce.remote(i) for i in range(20)], max_in_flight=8)
+        return bounded_map(take, [sleep_then.remote(0.002, i) for i in range(20)], max_in_flight=8)
     if kind == "plain values":
         return bounded_map(take, range(60), max_in_flight=rng.choice([4, 16]))
     if kind == "generator":
