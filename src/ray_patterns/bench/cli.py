@@ -21,6 +21,8 @@ SUMMARY_WIDTH = 100
 
 def _peer_phrase(res: CaseResult) -> str:
     """``"best peer joblib loky: 1.2x faster than by hand"``, or ``""`` when no peer ran."""
+    if res.caveat:
+        return ""  # at a size that cannot show the page, no ratio is printed
     best = res.best_peer()
     if best is not None and res.kind == "correctness" and res.correct:
         # a peer that gets the result wrong is no alternative, however fast

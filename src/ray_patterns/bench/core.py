@@ -246,6 +246,8 @@ def default_verdict(res: CaseResult) -> str:
                 parts.append(f"anti-pattern {said.replace('latency', res.label)}")
             else:
                 parts.append(f"anti-pattern {said}")
+    if res.caveat:
+        return "; ".join(parts)  # the library's ratio at that size would mislead as well
     if res.by_role("better") is not None or res.by_role("library") is not None:
         parts.append(library_phrase(res))
     return "; ".join(parts)
