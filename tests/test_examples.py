@@ -131,12 +131,11 @@ PAGES: dict[str, Page] = {
     "fault_tolerance_actor_checkpointing": Page(
         {"calls": 4, "crash_after": 2}, {"anti": 2, "*": 4}
     ),
-    # the handbook's anti-pattern is a *sync* actor stuck in a loop; the doctor's
-    # blocking-get-in-async is about ray.get inside async code, and sees worker-side
-    # gets only when the watched program calls ray.init itself (see its CLI tests)
+    # the handbook's anti-pattern is a *sync* actor stuck in its polling loop
     "concurrent_operations_async_actor": Page(
         {},
         {"anti": False, "*": True},
+        doctor="sync-actor-polling-loop",
         role_kwargs={"anti": {"seconds": 1.0, "timeout": 0.5}},
     ),
     # --- the pages of Ray's current handbook that the original lacked
@@ -209,11 +208,12 @@ def test_every_page_has_its_examples() -> None:
         assert (EXAMPLES / folder / "fixed.py").is_file(), folder
 
 
-# fork_new_processes, nested_ray_get and return_ray_put do it inside tasks: the watch
-# joins the session's running Ray and observes their workers through the definitions
-# it wraps before their first export (ray_patterns.doctor._worker). actor_sync's tasks
-# poll inside workers too, but at this size the flag is set before the Flag actor's
-# process is up, so their first poll already answers True: no polling to report
+# actor_sync, fork_new_processes, nested_ray_get, return_ray_put and the async actor's
+# sync loop happen inside workers: the watch joins the session's running Ray and
+# observes them through the definitions it wraps before their first export
+# (ray_patterns.doctor._worker). actor_sync's tasks start polling only after the flag
+# is set at this size (a fresh worker process imports the doctor's hook first), so
+# each polls once: nothing to report (tests/doctor/test_doctor_inside.py has it)
 _NOT_SHOWN_AT_TEST_SIZE = {"actor-busy-wait"}
 
 
