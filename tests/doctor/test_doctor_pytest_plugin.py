@@ -9,11 +9,16 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
+# each task takes 10 ms: on an idle machine a trivial task answers in under the
+# doctor's 2 ms min_block_s, and a get that hardly waited is no get loop
 INNER_TESTS = """
+import time
+
 import ray
 
 @ray.remote
 def work(i):
+    time.sleep(0.01)
     return i
 
 def test_get_loop():
