@@ -44,8 +44,13 @@ KV_NAMESPACE = "ray_patterns_doctor"
 FLUSH_S = 0.05
 #: a worker ships at most this many records of each kind (and says it cut some)
 MAX_RECORDS = 100_000
-#: the driver reads the workers' records this long after the watch ended, at least
-SETTLE_S = 2.5 * FLUSH_S
+#: the longest a worker waits between two flushes, however slow its last flush was
+#: (a worker's first flush is slow: cold imports, a first GCS connection; waiting 20x
+#: that made the driver read before the records of the calls that followed it)
+MAX_PAUSE_S = 2 * FLUSH_S
+#: the driver reads the workers' records this long after the watch ended, at least:
+#: one longest pause plus the flush itself
+SETTLE_S = MAX_PAUSE_S + FLUSH_S
 #: set on what the doctor wrapped (a wrapped function, Ray's actor subclass)
 MARK = "__ray_patterns_doctor__"
 #: the driver's key (after ``key_prefix``) while a watch is on
@@ -214,8 +219,9 @@ def flush() -> float:
 def _flush_loop() -> None:
     took = 0.0
     while True:
-        # a worker with many records ships them less often: at most ~5% of its time
-        time.sleep(max(FLUSH_S, 20 * took))
+        # a worker with many records ships them less often (at most ~5% of its time),
+        # but never less often than the driver's settle can wait for
+        time.sleep(min(MAX_PAUSE_S, max(FLUSH_S, 20 * took)))
         try:
             took = flush()
         except Exception:  # the cluster going away: nothing left to tell
