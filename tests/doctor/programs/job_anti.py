@@ -18,7 +18,8 @@ def slow(x):
     return x
 
 
-@ray.remote
+# SPREAD: the job's tasks run on both nodes whatever the scheduler's load at the time
+@ray.remote(scheduling_strategy="SPREAD")
 def piled(x):
     time.sleep(0.01)
     return x
