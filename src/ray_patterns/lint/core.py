@@ -14,11 +14,12 @@ from __future__ import annotations
 import ast
 import inspect
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, ClassVar
 
 from ray_patterns import catalog
 from ray_patterns._findings import Finding, Fix
+from ray_patterns.lint.words import remote_shaped
 
 if TYPE_CHECKING:
     from ray_patterns.lint.model import Module
@@ -141,10 +142,8 @@ def has_word(source: str, word: str, memo: dict[str, bool]) -> bool:
 #: words whose every use in code has a shape: ``remote`` is ``x.remote``, ``remote(``,
 #: ``@remote`` or imported (``import ... remote``, ``remote as r``); in docstrings and
 #: prose ("a remote actor") it is none of them, and such files need no parsing
-SHAPES: dict[str, str] = {
-    "remote": r"\.\s*remote\b|\bremote\s*\(|@\s*remote\b|\bimport\b[^\n]*\bremote\b|\bremote\s+as\b"
-}
-_SHAPED = {word: re.compile(pattern, re.ASCII) for word, pattern in SHAPES.items()}
+#: (a test on ``str`` and on ``bytes``, see ``ray_patterns.lint.words``)
+SHAPES: dict[str, Callable[[str | bytes], bool]] = {"remote": remote_shaped}
 _RAY_ALIAS = re.compile(r"import\s+ray\s+as\b")
 _FROM_RAY = re.compile(r"from\s+ray\s+import\s+(\([^)]*\)|[^\n]*)")
 
@@ -152,9 +151,9 @@ _FROM_RAY = re.compile(r"from\s+ray\s+import\s+(\([^)]*\)|[^\n]*)")
 def _word(source: str, word: str) -> bool:
     if word not in source:
         return False
-    shaped = _SHAPED.get(word)
+    shaped = SHAPES.get(word)
     if shaped is not None:
-        return shaped.search(source) is not None
+        return shaped(source)
     pattern = _WORDS.get(word)
     if pattern is None:
         key = re.escape(word)  # the literal first: the regex engine's fast search

@@ -24,21 +24,15 @@ from ray_patterns.lint.edits import cell_fix, fix_of
 from ray_patterns.lint.model import Module
 from ray_patterns.lint.noqa import file_suppressions, line_suppressions, suppressed
 from ray_patterns.lint.notebook import NotebookError, notebook_parts
+from ray_patterns.lint.words import imports_ray
 
 if TYPE_CHECKING:
     from ray_patterns.lint.project import Project
 
-# Every rule needs ``import ray`` / ``from ray import ...`` and the words of its
-# ``Rule.needs``: files without them are not analysed at all, not even parsed (so RAY001
-# is only for files that use Ray and that a rule would look at): parsing every file of a
-# big tree cost more than all the rules together.
-_IMPORTS_RAY = re.compile(
-    r"^[ \t]*(?:import[ \t]+(?:[\w.]+(?:[ \t]+as[ \t]+\w+)?[ \t]*,[ \t]*)*ray\b"
-    r"|from[ \t]+ray[ \t]+import\b)",
-    re.M,
-)
-
-_IMPORTS_RAY_BYTES = re.compile(_IMPORTS_RAY.pattern.encode(), re.M)
+# Every rule needs ``import ray`` / ``from ray import ...`` (``words.imports_ray``) and
+# the words of its ``Rule.needs``: files without them are not analysed at all, not even
+# parsed (so RAY001 is only for files that use Ray and that a rule would look at):
+# parsing every file of a big tree cost more than all the rules together.
 
 
 class ParseFailure(Exception):
@@ -123,7 +117,7 @@ def lint_source(
     words: dict[str, bool] = {}
     wanted = [r for r in rules if r.wanted(source, words)]
     # with only RAY001 selected, every Ray file is parsed (that is all that was asked)
-    if (configured and not wanted) or not _IMPORTS_RAY.search(source):
+    if (configured and not wanted) or not imports_ray(source):
         return [], []
     rules = wanted
     if tree is None:
@@ -243,8 +237,6 @@ def lint_file(
 
 @cache
 def _word_bytes(word: str) -> re.Pattern[bytes]:
-    if word in SHAPES:
-        return re.compile(SHAPES[word].encode())
     # the literal first (a lookbehind in front defeats the regex engine's fast search)
     key = re.escape(word.encode())
     return re.compile(key + rb"(?!\w)(?<!\w" + key + rb")")
@@ -266,12 +258,18 @@ def certainly_clean(path: str, data: bytes, rules: list[Rule]) -> bool:
         word = word.removeprefix("ray.")  # its bare name is in every spelling of it
         hit = found.get(word)
         if hit is None:
-            key = word.encode()
-            hit = found[word] = key in data and _word_bytes(word).search(data) is not None
+            key, shaped = word.encode(), SHAPES.get(word)
+            if key not in data:
+                hit = False
+            elif shaped is not None:
+                hit = shaped(data)
+            else:
+                hit = _word_bytes(word).search(data) is not None
+            found[word] = hit
         return hit
 
     wanted = any(all(any(has(w) for w in group) for group in r.needs) for r in rules)
-    if wanted and _IMPORTS_RAY_BYTES.search(data):
+    if wanted and imports_ray(data):
         return False
     first = data.find(b"\n")
     second = data.find(b"\n", first + 1) if first != -1 else -1
