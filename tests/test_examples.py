@@ -211,10 +211,7 @@ def test_every_page_has_its_examples() -> None:
 # actor_sync, fork_new_processes, nested_ray_get, return_ray_put and the async actor's
 # sync loop happen inside workers: the watch joins the session's running Ray and
 # observes them through the definitions it wraps before their first export
-# (ray_patterns.doctor._worker). actor_sync's tasks start polling only after the flag
-# is set at this size (a fresh worker process imports the doctor's hook first), so
-# each polls once: nothing to report (tests/doctor/test_doctor_inside.py has it)
-_NOT_SHOWN_AT_TEST_SIZE = {"actor-busy-wait"}
+# (ray_patterns.doctor._worker).
 
 
 @pytest.mark.parametrize("path", FILES, ids=IDS)
@@ -234,7 +231,7 @@ def test_example_runs_and_the_doctor_agrees(ray_session: None, path: Path) -> No
     found = [(f.slug, f"{Path(f.path).name}:{f.line}") for f in report.findings]
     print(f"{path.parent.name}/{role}: result ok, doctor findings {found}", file=sys.stderr)
     if role == "anti":
-        if page.doctor is not None and page.doctor not in _NOT_SHOWN_AT_TEST_SIZE:
+        if page.doctor is not None:
             names = {f.name for f in report.findings}
             assert page.doctor in names, report.findings
             own = [f for f in report.by_slug(page.doctor) if Path(f.path) == path]

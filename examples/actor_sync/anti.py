@@ -28,7 +28,8 @@ def worker(flag, i):
 def main(n=3):
     flag = Flag.remote()
     refs = [worker.remote(flag, i) for i in range(n)]
-    time.sleep(0.2)  # stands for the setup the workers wait for
+    ray.get(flag.is_set.remote())  # the actor is up: from here each poll is answered
+    time.sleep(0.5)  # stands for the setup the workers wait for
     ray.get(flag.set.remote())
     return ray.get(refs)
 

@@ -27,7 +27,7 @@ def worker(signal, i):
 def main(n=3):
     signal = Signal.remote()
     refs = [worker.remote(signal, i) for i in range(n)]
-    time.sleep(0.2)  # stands for the setup the workers wait for
+    time.sleep(0.5)  # stands for the setup the workers wait for
     ray.get(signal.set.remote())
     return ray.get(refs)
 

@@ -17,7 +17,7 @@ def worker(ready, i):
 def main(n=3):
     ready = rp.Event()  # also rp.Barrier(parties) and rp.Semaphore(value)
     refs = [worker.remote(ready, i) for i in range(n)]
-    time.sleep(0.2)  # stands for the setup the workers wait for
+    time.sleep(0.5)  # stands for the setup the workers wait for
     ready.set()
     return ray.get(refs)
 
