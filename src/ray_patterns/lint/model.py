@@ -130,42 +130,58 @@ def _child_fields(kind: type) -> tuple[str, ...]:
     return fields
 
 
+# node types without a field that can hold a node (Name, Constant, operators, ...)
+_LEAVES = frozenset(
+    kind
+    for kind in vars(ast).values()
+    if isinstance(kind, type) and issubclass(kind, ast.AST) and not _child_fields(kind)
+)
+
+
 def _index(
     tree: ast.AST, parents: dict[ast.AST, ast.AST], by_type: dict[type, list[ast.AST]]
-) -> list[ast.AST]:
-    """Every node breadth-first, filling ``parents`` and ``by_type`` in the same pass.
+) -> None:
+    """Fill ``parents`` and ``by_type`` (each type's nodes breadth-first) in one pass.
 
     A hand-inlined ``ast.walk``: this runs on every node of every file, and skipping
-    ``ast.iter_child_nodes`` and the fields that hold no node halves its cost.
+    ``ast.iter_child_nodes`` and the fields that hold no node halves its cost. A node
+    is filed when it is found (the same breadth-first order: the queue is first in,
+    first out), and one without children (a third of all: ``Name``, ``Constant``) never
+    goes through the queue.
     """
-    nodes: list[ast.AST] = [tree]
-    append = nodes.append
+    queue: list[ast.AST] = [tree]
+    append = queue.append
     fields_of = _CHILD_FIELDS.get
     AST = ast.AST
-    i = 0
-    while i < len(nodes):
-        node = nodes[i]
-        i += 1
-        kind = type(node)
-        group = by_type.get(kind)
-        if group is None:
-            by_type[kind] = [node]
-        else:
-            group.append(node)
-        fields = fields_of(kind)
+    by_type[type(tree)] = [tree]
+    for node in queue:  # grows while it is read
+        fields = fields_of(type(node))
         if fields is None:
-            fields = _child_fields(kind)
+            fields = _child_fields(type(node))
         for name in fields:
             value = getattr(node, name, None)
             if type(value) is list:
                 for item in value:
                     if isinstance(item, AST):
                         parents[item] = node
-                        append(item)
+                        kind = type(item)
+                        group = by_type.get(kind)
+                        if group is None:
+                            by_type[kind] = [item]
+                        else:
+                            group.append(item)
+                        if kind not in _LEAVES:
+                            append(item)
             elif isinstance(value, AST):
                 parents[value] = node
-                append(value)
-    return nodes
+                kind = type(value)
+                group = by_type.get(kind)
+                if group is None:
+                    by_type[kind] = [value]
+                else:
+                    group.append(value)
+                if kind not in _LEAVES:
+                    append(value)
 
 
 def children(node: ast.AST) -> list[ast.AST]:
@@ -209,7 +225,7 @@ class Module:
         self.project = project
         self.parents: dict[ast.AST, ast.AST] = {}
         self.by_type: dict[type, list[ast.AST]] = {}
-        self.nodes: list[ast.AST] = _index(tree, self.parents, self.by_type)
+        _index(tree, self.parents, self.by_type)
         self.calls: list[ast.Call] = self.of_type(ast.Call)
         self._cache: dict[Hashable, Any] = {}
 
