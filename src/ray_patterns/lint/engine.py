@@ -242,6 +242,20 @@ def _word_bytes(word: str) -> re.Pattern[bytes]:
     return re.compile(key + rb"(?!\w)(?<!\w" + key + rb")")
 
 
+@cache
+def _byte_needs(
+    needs: tuple[tuple[tuple[str, ...], ...], ...],
+) -> tuple[tuple[tuple[str, ...], ...], ...]:
+    """The rules' ``needs`` as the byte test sees them: ``ray.NAME`` is its bare name
+    (in every spelling of it), each distinct set once, the fewest words first, and none
+    that holds every group of another (met only where that one is met already)."""
+    bare = {
+        tuple(tuple(dict.fromkeys(w.removeprefix("ray.") for w in g)) for g in n) for n in needs
+    }
+    kept = [n for n in bare if not any(m != n and set(m) <= set(n) for m in bare)]
+    return tuple(sorted(kept, key=lambda n: (sum(map(len, n)), n)))
+
+
 def certainly_clean(path: str, data: bytes, rules: list[Rule]) -> bool:
     """True when ``lint_file`` would find nothing in these bytes, known without decoding
     or parsing: a ``.py`` file that holds no word some rule needs or does not import
@@ -255,10 +269,10 @@ def certainly_clean(path: str, data: bytes, rules: list[Rule]) -> bool:
     found: dict[str, bool] = {}
 
     def has(word: str) -> bool:
-        word = word.removeprefix("ray.")  # its bare name is in every spelling of it
         hit = found.get(word)
         if hit is None:
-            key, shaped = word.encode(), SHAPES.get(word)
+            shaped = SHAPES.get(word)
+            key = word.encode()
             if key not in data:
                 hit = False
             elif shaped is not None:
@@ -268,7 +282,11 @@ def certainly_clean(path: str, data: bytes, rules: list[Rule]) -> bool:
             found[word] = hit
         return hit
 
-    wanted = any(all(any(has(w) for w in group) for group in r.needs) for r in rules)
+    wanted = False
+    for needs in _byte_needs(tuple(r.needs for r in rules)):
+        if all(any(has(w) for w in group) for group in needs):
+            wanted = True
+            break
     if wanted and imports_ray(data):
         return False
     first = data.find(b"\n")
