@@ -880,6 +880,21 @@ class Module:
         """The source's lines as the parser counts them (``\\n``, ``\\r\\n``, ``\\r``)."""
         return _LINE.findall(self.source)
 
+    def loaded_names(self, node: ast.AST) -> frozenset[str]:
+        """Every name read anywhere under ``node`` (its decorators and defaults too):
+        a superset of the names ``outside_names`` can give, found without a symbol
+        table (``super()`` reads ``__class__``)."""
+
+        def build() -> frozenset[str]:
+            names = {
+                n.id for n in walk(node) if isinstance(n, ast.Name) and type(n.ctx) is ast.Load
+            }
+            if "super" in names:
+                names.add("__class__")
+            return frozenset(names)
+
+        return self.cache(("loaded_names", id(node)), build)
+
     def outside_names(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
     ) -> dict[str, str]:

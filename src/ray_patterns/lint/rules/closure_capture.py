@@ -67,6 +67,8 @@ class ClosureCapture(Rule):
 
     def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:
         for remote in mod.remote_defs:
+            if not self._may_capture(remote.node, mod):
+                continue  # no large outside value is read: skip its symbol table
             for name, where in sorted(mod.outside_names(remote.node).items()):
                 values = mod.binding_of(remote.node, name, where)
                 if not values or any(v is None for v in values):
@@ -81,6 +83,28 @@ class ClosureCapture(Rule):
                 if uses:
                     shown = "loaded data" if size >= LARGE_UNKNOWN else f"~{size_text(size)}"
                     yield uses[0], self.message.format(name=name, size=shown)
+
+    def _may_capture(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, mod: Module
+    ) -> bool:
+        """Does ``node`` read a name that the module or a function around it binds to
+        large values only? (What ``check`` needs of an outside name, wherever it is
+        bound.)"""
+        scopes = [s for s in mod.enclosing_scopes(node) if not isinstance(s, ast.Module)]
+        tables = [mod.bindings(mod.tree), *(mod.bindings(s) for s in scopes)]
+        for name in mod.loaded_names(node):
+            for table in tables:
+                values = table.get(name)
+                if not values or any(v is None for v in values):
+                    continue
+                sizes = [estimate_bytes(v, mod) for v in values if v is not None]
+                if (
+                    all(s is not None for s in sizes)
+                    and min(s for s in sizes if s is not None)
+                    >= self.settings["large_object_bytes"]
+                ):
+                    return True
+        return False
 
     def fix(self, mod: Module, node: ast.AST) -> Fix | None:
         # The task takes the object as a keyword-only parameter of the same name (so its

@@ -70,8 +70,19 @@ class GlobalVariables(Rule):
             return
         module_bindings = mod.bindings(mod.tree)
         for remote in mod.remote_defs:
-            outside = mod.outside_names(remote.node)
             mutated = _mutations_in(remote.node)
+            # a global can be flagged only if mutated here or changed by the driver:
+            # without such a candidate the symbol table is not needed
+            candidates = [
+                name
+                for name in mod.loaded_names(remote.node)
+                if (values := module_bindings.get(name)) and all(v is not None for v in values)
+            ]
+            needed = any(
+                mutated.get(name) or self._changed_by_driver(name, remote, mod)
+                for name in candidates
+            )
+            outside = mod.outside_names(remote.node) if needed else {}
             yield from self._global_writes(remote, mod)
             for name, where in sorted(outside.items()):
                 if where != "global":
