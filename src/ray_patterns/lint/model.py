@@ -880,6 +880,10 @@ class Module:
         """The source's lines as the parser counts them (``\\n``, ``\\r\\n``, ``\\r``)."""
         return _LINE.findall(self.source)
 
+    def subtree(self, node: ast.AST) -> list[ast.AST]:
+        """``list(walk(node))``, kept: a remote definition is walked by several rules."""
+        return self.cache(("subtree", id(node)), lambda: list(walk(node)))
+
     def loaded_names(self, node: ast.AST) -> frozenset[str]:
         """Every name read anywhere under ``node`` (its decorators and defaults too):
         a superset of the names ``outside_names`` can give, found without a symbol
@@ -887,7 +891,9 @@ class Module:
 
         def build() -> frozenset[str]:
             names = {
-                n.id for n in walk(node) if isinstance(n, ast.Name) and type(n.ctx) is ast.Load
+                n.id
+                for n in self.subtree(node)
+                if isinstance(n, ast.Name) and type(n.ctx) is ast.Load
             }
             if "super" in names:
                 names.add("__class__")

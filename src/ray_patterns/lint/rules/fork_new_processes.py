@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from ray_patterns.lint.core import Rule
-from ray_patterns.lint.model import Module, walk
+from ray_patterns.lint.model import Module
 
 _FORKS = frozenset({"os.fork", "os.forkpty"})
 # default start method on Linux before Python 3.14: fork
@@ -65,7 +65,7 @@ class ForkNewProcesses(Rule):
     def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:
         seen: set[int] = set()
         for remote in mod.remote_defs:
-            for node in walk(remote.node):
+            for node in mod.subtree(remote.node):
                 if not isinstance(node, ast.Call) or id(node) in seen:
                     continue
                 seen.add(id(node))

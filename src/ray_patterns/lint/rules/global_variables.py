@@ -70,7 +70,7 @@ class GlobalVariables(Rule):
             return
         module_bindings = mod.bindings(mod.tree)
         for remote in mod.remote_defs:
-            mutated = _mutations_in(remote.node)
+            mutated = _mutations_in(remote.node, mod)
             # a global can be flagged only if mutated here or changed by the driver:
             # without such a candidate the symbol table is not needed
             candidates = [
@@ -237,10 +237,10 @@ def _class_attr_target(node: ast.AST, cls_name: str) -> tuple[str | None, str]:
     return None, ""
 
 
-def _mutations_in(node: ast.AST) -> dict[str, list[ast.AST]]:
+def _mutations_in(node: ast.AST, mod: Module) -> dict[str, list[ast.AST]]:
     """Name -> its mutations under ``node`` (``x[k] = v``, ``x.attr = v``, ``x.append()``)."""
     found: dict[str, list[ast.AST]] = {}
-    for sub in walk(node):
+    for sub in mod.subtree(node):
         base: ast.AST | None = None
         if isinstance(sub, (ast.Subscript, ast.Attribute)) and isinstance(
             sub.ctx, (ast.Store, ast.Del)

@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from ray_patterns.lint.core import Rule
-from ray_patterns.lint.model import Module, walk
+from ray_patterns.lint.model import Module
 
 
 class SyncActorPollingLoop(Rule):
@@ -67,7 +67,7 @@ class SyncActorPollingLoop(Rule):
                 continue
             if any(isinstance(f, ast.AsyncFunctionDef) for f in cls.body):
                 continue  # an async actor already: out of this check's scope
-            threaded = _started_elsewhere(cls)
+            threaded = _started_elsewhere(cls, mod)
             for method in cls.body:
                 if not isinstance(method, ast.FunctionDef) or method.name in threaded:
                     continue
@@ -120,14 +120,14 @@ def _concurrent(cls: ast.ClassDef, mod: Module) -> bool:
     return False
 
 
-def _started_elsewhere(cls: ast.ClassDef) -> set[str]:
+def _started_elsewhere(cls: ast.ClassDef, mod: Module) -> set[str]:
     """Methods referred to as ``self.name`` without being called (a thread's target)."""
     names: set[str] = set()
     called: set[int] = set()
-    for node in walk(cls):
+    for node in mod.subtree(cls):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             called.add(id(node.func))
-    for node in walk(cls):
+    for node in mod.subtree(cls):
         if (
             isinstance(node, ast.Attribute)
             and isinstance(node.value, ast.Name)
