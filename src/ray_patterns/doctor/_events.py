@@ -237,6 +237,11 @@ def read_task_spans(job_hex: str, since: float) -> dict[bytes, TaskSpan]:
     return {tid: s for tid, s in spans.items() if (s.start or s.ready or since) >= since - 1.0}
 
 
+def complete(span: TaskSpan | None) -> bool:
+    """Whether ``span`` has both its run time and the time its result was ready."""
+    return span is not None and span.ready is not None and span.end is not None
+
+
 def _accounted_for(span: TaskSpan, dead_workers: set[str]) -> bool:
     """Whether ``span`` will get no more events: it finished and ran, or its worker died.
 
@@ -244,7 +249,7 @@ def _accounted_for(span: TaskSpan, dead_workers: set[str]) -> bool:
     had not flushed yet with it, the run times of tasks that finished just before
     included: waiting for those would hold every report for the whole timeout.
     """
-    if span.ready is not None and span.end is not None:
+    if complete(span):
         return True
     return _died(span) or (bool(span.worker) and span.worker in dead_workers)
 

@@ -27,7 +27,8 @@ import ray._private.serialization
 import ray.actor
 import ray.remote_function
 
-from ray_patterns.doctor import _worker
+from ray_patterns.doctor import _events, _worker
+from ray_patterns.doctor._events import TaskSpan
 from ray_patterns.doctor._introspect import _qualname, _target_of
 from ray_patterns.doctor._recorder import Recorder
 from ray_patterns.doctor._records import Site
@@ -305,7 +306,8 @@ def _with_worker_hook(rec: Recorder, kwargs: dict[str, Any]) -> dict[str, Any]:
     own = runtime_env.get("worker_process_setup_hook")
     runtime_env["worker_process_setup_hook"] = _worker.make_hook(own)
     rec.worker_hook = "installed"
-    rec.wrap = False  # every worker of the job runs the hook: no need to wrap definitions
+    # definitions are still wrapped (``_observe``): every worker of the job runs the hook,
+    # but the wrapper times each call, so the report needs no wait for Ray's task events
     return {**kwargs, "runtime_env": runtime_env}
 
 
@@ -332,22 +334,30 @@ def collect_from_cluster(rec: Recorder) -> None:
         except Exception as exc:
             rec.fail("runtime context", exc)
             return
-    # the driver's tasks first: waiting for their events lets the workers' last
-    # flush land meanwhile; then the tasks the workers submitted, if any are missing
+    # the workers' records first (a short settle after the end): the tasks they timed
+    # themselves need no Ray task events, which workers flush only about once a second
+    # on a Ray the doctor did not start; the rest (actor calls, generators, functions
+    # exported before the watch) are awaited from Ray's events
     try:
-        spans = wait_for_spans(rec.job_hex, rec.started, _finished(rec), ids=_submitted(rec))
         _collect_workers(rec)
-        inner = {tid for w in rec.worker_records for tid in _submitted(w)} - set(spans)
-        if inner:
-            done = {tid for w in rec.worker_records for tid in _finished(w)} & inner
-            spans.update(wait_for_spans(rec.job_hex, rec.started, done, ids=inner))
+        timed = _worker_spans(rec)
+        ids = _submitted(rec) | {t for w in rec.worker_records for t in _submitted(w)}
+        wanted = _finished(rec) | {t for w in rec.worker_records for t in _finished(w)}
+        ids -= timed.keys()
+        spans: dict[bytes, TaskSpan] = {}
+        if ids:
+            spans = wait_for_spans(rec.job_hex, rec.started, wanted & ids, ids=ids)
+        for task_id, span in timed.items():  # Ray's own, where it already has them
+            if not _events.complete(spans.get(task_id)):
+                spans[task_id] = span
         if rec.spans is None:
             rec.spans = spans
         else:
             rec.spans.update(spans)
     except Exception as exc:
         rec.notes["task-events"] = f"unavailable ({type(exc).__name__}: {exc})"
-        _collect_workers(rec)
+        if not rec.worker_records:
+            _collect_workers(rec)
     try:  # the watch (or the job) is over: wrapped workers stop shipping and forget
         _worker.watching(rec.job_hex, False)
     except Exception as exc:
@@ -360,6 +370,20 @@ def _finished(rec: Recorder) -> set[bytes]:
 
 def _submitted(rec: Recorder) -> set[bytes]:
     return {s.task_id for s in rec.submissions if s.task_id}
+
+
+def _worker_spans(rec: Recorder) -> dict[bytes, TaskSpan]:
+    """Task spans from the workers' own timing of observed task functions (the last
+    attempt of each task; its result was ready when its call returned)."""
+    out: dict[bytes, TaskSpan] = {}
+    for w in rec.worker_records:
+        for task_id, name, t0, t1 in w.calls:
+            kept = out.get(task_id)
+            if kept is None or t0 > (kept.start or 0.0):
+                out[task_id] = TaskSpan(
+                    task_id, name, w.worker_id, w.node_id, w.pid, t0, t1, t1, kind="NORMAL_TASK"
+                )
+    return out
 
 
 def _collect_workers(rec: Recorder) -> None:

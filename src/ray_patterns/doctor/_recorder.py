@@ -76,6 +76,12 @@ class Recorder:
         self.large_args: list[tuple[float, Site, bytes, int]] = []
         #: (time, definition index, items, bytes) of lists of large objects a task returned
         self.large_lists: list[tuple[float, int, int, int]] = []
+        #: worker: (task id, function name, start, end) of each call of an observed task
+        #: function (``_worker.observed_function``): its run time without Ray's events
+        self.calls: list[tuple[bytes, str, float, float]] = []
+        #: worker: the worker and node ids (hex) its calls ran on
+        self.worker_id = ""
+        self.node_id = ""
         #: records from the workers, filled by the driver when the watch ends
         self.worker_records: list[Recorder] = []
         self.workers_missing: list[str] = []
@@ -399,6 +405,12 @@ class Recorder:
         if site is not None and isinstance(ref, ObjectRef) and len(self.put_refs) < _MAX_REFS:
             self.put_refs[ref.binary()] = (time.time(), site)
 
+    def on_call(self, name: str, t0: float, t1: float) -> None:
+        """A worker's call of an observed task function ran from ``t0`` to ``t1``."""
+        if len(self.calls) < _MAX_REFS:
+            core = ray._private.worker.global_worker.core_worker
+            self.calls.append((core.get_current_task_id().binary(), name, t0, t1))
+
     # -- what only the worker side (or the new pages' checks) need -------------
     def _note_nested(self, refs: list[Any], site: Site) -> None:
         """A task's get of refs it did not make: they came in inside its arguments."""
@@ -468,6 +480,7 @@ class Recorder:
             self.nested, self.forks, self.out_of_band = [], [], []
             self.large_args, self.large_lists = [], []
             self.put_refs, self.returned_refs, self.actor_gets = {}, {}, {}
+            self.calls = []
             self._own_tasks = set()
             self._subs_since_sync = 0
 
@@ -490,6 +503,8 @@ class Recorder:
         "large_lists",
         "errors",
         "pid",
+        "worker_id",
+        "node_id",
     )
 
     def shippable(self, max_records: int) -> dict[str, Any]:
@@ -513,7 +528,7 @@ class Recorder:
     def from_shipped(cls, data: dict[str, Any], thresholds: Thresholds, since: float) -> Recorder:
         """The driver's view of one worker's records made at ``since`` or later."""
         rec = cls(thresholds, worker=True)
-        for name in (*cls._SHIPPED, "definitions"):
+        for name in (*cls._SHIPPED, "definitions", "calls"):
             if name in data:
                 setattr(rec, name, data[name])
         rec.truncated = bool(data.get("truncated"))
@@ -542,6 +557,7 @@ class Recorder:
             for u in self.unnecessary.values():
                 u.get_index -= first_get
         self.waits = [w for w in self.waits if w.t0 >= since]
+        self.calls = [c for c in self.calls if c[2] >= since]
         self.obj_to_sub = {}
         for name in ("nested", "forks", "out_of_band", "large_args", "large_lists"):
             setattr(self, name, [e for e in getattr(self, name) if e[0] >= since])

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import inspect
 import os
 import pickle
 import threading
@@ -55,6 +56,8 @@ SETTLE_S = MAX_PAUSE_S + FLUSH_S
 MARK = "__ray_patterns_doctor__"
 #: the driver's key (after ``key_prefix``) while a watch is on
 WATCHING = "watching"
+#: the workers' keys (after ``key_prefix``): records, call chunks, import failures
+RECORDS = "r:"
 
 _state: dict[str, Any] = {}
 
@@ -64,18 +67,20 @@ def key_prefix(job_hex: str) -> str:
     return f"rpd-{job_hex}:"
 
 
-def _make_starter(whole_job: bool = False) -> Callable[[], None]:
+def _make_starter(whole_job: bool = False) -> Callable[[], Any]:
     """``setup()`` as a closure that refers to no module global (pickled by value, so a
-    worker unpickles it without importing ``ray_patterns``); a worker where the import
-    fails leaves a note for the report instead."""
+    worker unpickles it without importing ``ray_patterns``); it returns the worker's
+    Recorder (None on the driver). A worker where the import fails leaves a note for
+    the report instead."""
 
-    def ray_patterns_doctor_start() -> None:
+    def ray_patterns_doctor_start() -> Any:
         import os as _os
 
         try:
             from ray_patterns.doctor import _worker as worker_side
 
             worker_side.setup(whole_job)
+            return worker_side._state.get("rec")
         except Exception as exc:  # not installed here: carry on unobserved, say why
             try:
                 import ray as _ray
@@ -83,13 +88,14 @@ def _make_starter(whole_job: bool = False) -> Callable[[], None]:
 
                 job = _ray.get_runtime_context().get_job_id()
                 internal_kv._internal_kv_put(
-                    f"rpd-{job}:missing:{_os.getpid()}",
+                    f"rpd-{job}:r:missing:{_os.getpid()}",
                     f"{type(exc).__name__}: {exc}",
                     overwrite=True,
                     namespace="ray_patterns_doctor",
                 )
             except Exception:
                 pass
+            return None
 
     return ray_patterns_doctor_start
 
@@ -119,10 +125,14 @@ def make_hook(chained: Any = None) -> Callable[[], None]:
 
 
 def observed_function(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn`` whose first call in a worker starts recording there (a task's function).
+    """``fn`` whose first call in a worker starts recording there (a task's function),
+    and whose every call there records when it ran (``Recorder.on_call``): the report
+    times these tasks from the worker's own records, without waiting for Ray's task
+    events (flushed about once a second on a cluster the doctor did not start).
 
     A plain wrapper serves generator functions too: it returns their generator
-    (Ray decided at definition that the task streams, from ``fn`` itself).
+    (Ray decided at definition that the task streams, from ``fn`` itself); their
+    run times (and async ones') come from Ray's task events.
 
     >>> observed_function(len)([1, 2]), observed_function(len).__name__
     (2, 'len')
@@ -130,14 +140,29 @@ def observed_function(fn: Callable[..., Any]) -> Callable[..., Any]:
     if getattr(fn, MARK, False):
         return fn
     start = _make_starter()
-    started = [False]
+    timed = not (
+        inspect.isgeneratorfunction(fn)
+        or inspect.iscoroutinefunction(fn)
+        or inspect.isasyncgenfunction(fn)
+    )
+    name = getattr(fn, "__qualname__", "") or getattr(fn, "__name__", "task")
+    # [started, the worker's Recorder]: a closure cell, as the wrapper is pickled by value
+    state: list[Any] = [False, None]
 
     @functools.wraps(fn)
     def observed(*args: Any, **kwargs: Any) -> Any:
-        if not started[0]:
-            started[0] = True
-            start()
-        return fn(*args, **kwargs)
+        if not state[0]:
+            state[0] = True
+            rec = start()
+            state[1] = rec if timed else None
+        rec = state[1]
+        if rec is None:
+            return fn(*args, **kwargs)
+        t0 = time.time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            rec.on_call(name, t0, time.time())
 
     setattr(observed, MARK, True)
     return observed
@@ -183,7 +208,9 @@ def setup(whole_job: bool = False) -> None:
     from ray_patterns.doctor.thresholds import Thresholds
 
     rec = Recorder(Thresholds().resolved(), worker=True)
-    rec.token = key_prefix(ray.get_runtime_context().get_job_id())
+    context = ray.get_runtime_context()
+    rec.token = key_prefix(context.get_job_id())
+    rec.worker_id, rec.node_id = context.get_worker_id(), context.get_node_id()
     _patches.install(rec, worker=True)
     _state.update(rec=rec, shipped=-1, whole_job=whole_job)
     thread = threading.Thread(target=_flush_loop, name="ray-patterns-doctor", daemon=True)
@@ -191,14 +218,18 @@ def setup(whole_job: bool = False) -> None:
     atexit.register(flush)
 
 
-def _key(prefix: str) -> str:
-    return f"{prefix}rec:{os.getpid()}"
-
-
 def flush() -> float:
-    """Ship this worker's records if they changed since the last time; the seconds it took."""
+    """Ship this worker's records if they changed since the last time; the seconds it took.
+
+    The records are one key, overwritten; the task calls (the bulk of a long run) go
+    in a new key per flush holding only the calls since the last one, so a flush costs
+    what happened since the previous flush, not everything so far.
+    """
     rec = _state.get("rec")
-    if rec is None or rec.changes == _state.get("shipped"):
+    if rec is None:
+        return 0.0
+    calls = len(rec.calls)
+    if rec.changes == _state.get("shipped") and calls == _state.get("calls_shipped", 0):
         return 0.0
     from ray.experimental import internal_kv
 
@@ -208,11 +239,20 @@ def flush() -> float:
         rec.token + WATCHING, namespace=KV_NAMESPACE
     ):
         rec.forget()  # no watch: nobody will read these
-        _state["shipped"] = rec.changes
+        _state.update(shipped=rec.changes, calls_shipped=0)
         return time.perf_counter() - began
-    payload = pickle.dumps(rec.shippable(MAX_RECORDS), protocol=5)
-    internal_kv._internal_kv_put(_key(rec.token), payload, overwrite=True, namespace=KV_NAMESPACE)
-    _state["shipped"] = changes
+    pid = os.getpid()
+    if changes != _state.get("shipped"):
+        payload = pickle.dumps(rec.shippable(MAX_RECORDS), protocol=5)
+        key = f"{rec.token}{RECORDS}rec:{pid}"
+        internal_kv._internal_kv_put(key, payload, overwrite=True, namespace=KV_NAMESPACE)
+        _state["shipped"] = changes
+    done = _state.get("calls_shipped", 0)
+    if calls > done:
+        payload = pickle.dumps(rec.calls[done:calls], protocol=5)
+        key = f"{rec.token}{RECORDS}calls:{pid}:{done:09d}"
+        internal_kv._internal_kv_put(key, payload, overwrite=True, namespace=KV_NAMESPACE)
+        _state["calls_shipped"] = calls
     return time.perf_counter() - began
 
 
@@ -240,23 +280,36 @@ def watching(job_hex: str, on: bool) -> None:
 
 
 def collect(job_hex: str) -> tuple[list[dict[str, Any]], list[str]]:
-    """On the driver: every worker's shipped records, and notes of workers that could not
-    record (``ray_patterns`` not importable there); the keys are deleted."""
+    """On the driver: every worker's shipped records (its task calls joined in), and
+    notes of workers that could not record (``ray_patterns`` not importable there);
+    the keys are deleted. One KV read for all of them."""
     from ray.experimental import internal_kv
 
-    shipped: list[dict[str, Any]] = []
+    prefix = (key_prefix(job_hex) + RECORDS).encode()
+    namespace = KV_NAMESPACE.encode()
+    keys = internal_kv._internal_kv_list(prefix, namespace=KV_NAMESPACE)
+    if not keys:
+        return [], []
+    try:
+        values = internal_kv.global_gcs_client.internal_kv_multi_get(keys, namespace=namespace)
+    except AttributeError:  # another Ray: one read per key
+        values = {k: internal_kv._internal_kv_get(k, namespace=KV_NAMESPACE) for k in keys}
+    internal_kv._internal_kv_del(prefix, del_by_prefix=True, namespace=KV_NAMESPACE)
+    records: dict[str, dict[str, Any]] = {}
+    calls: dict[str, list[tuple[bytes, list[Any]]]] = {}
     missing: list[str] = []
-    prefix = key_prefix(job_hex)
-    for key in internal_kv._internal_kv_list(prefix, namespace=KV_NAMESPACE):
-        name = key.decode() if isinstance(key, bytes) else str(key)
-        if name.endswith(WATCHING):
-            continue
-        raw = internal_kv._internal_kv_get(key, namespace=KV_NAMESPACE)
-        internal_kv._internal_kv_del(key, namespace=KV_NAMESPACE)
+    for key, raw in values.items():
         if not raw:
             continue
-        if ":missing:" in name:
+        kind, _, rest = key[len(prefix) :].decode().partition(":")
+        if kind == "missing":
             missing.append(raw.decode() if isinstance(raw, bytes) else str(raw))
-        else:
-            shipped.append(pickle.loads(raw))
-    return shipped, missing
+        elif kind == "rec":
+            records[rest] = pickle.loads(raw)
+        elif kind == "calls":
+            pid, _, seq = rest.partition(":")
+            calls.setdefault(pid, []).append((seq.encode(), pickle.loads(raw)))
+    for pid, chunks in calls.items():
+        data = records.setdefault(pid, {"pid": int(pid)})
+        data["calls"] = [call for _, chunk in sorted(chunks) for call in chunk]
+    return list(records.values()), missing
