@@ -408,7 +408,7 @@ class Recorder:
     def on_call(self, name: str, t0: float, t1: float) -> None:
         """A worker's call of an observed task function ran from ``t0`` to ``t1``."""
         if len(self.calls) < _MAX_REFS:
-            core = ray._private.worker.global_worker.core_worker
+            core = ray._private.worker.global_worker.core_worker  # type: ignore[attr-defined]
             self.calls.append((core.get_current_task_id().binary(), name, t0, t1))
 
     # -- what only the worker side (or the new pages' checks) need -------------

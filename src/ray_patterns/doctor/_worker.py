@@ -291,7 +291,8 @@ def collect(job_hex: str) -> tuple[list[dict[str, Any]], list[str]]:
     if not keys:
         return [], []
     try:
-        values = internal_kv.global_gcs_client.internal_kv_multi_get(keys, namespace=namespace)
+        client: Any = internal_kv.global_gcs_client
+        values = client.internal_kv_multi_get(keys, namespace=namespace)
     except AttributeError:  # another Ray: one read per key
         values = {k: internal_kv._internal_kv_get(k, namespace=KV_NAMESPACE) for k in keys}
     internal_kv._internal_kv_del(prefix, del_by_prefix=True, namespace=KV_NAMESPACE)
