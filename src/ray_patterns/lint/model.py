@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 if TYPE_CHECKING:
     from ray_patterns.lint.project import Project
@@ -71,9 +71,8 @@ class RemoteDef:
         return self.module if self.module is not None else mod
 
 
-@dataclass(frozen=True)
-class Site:
-    """One binding of a name in a scope.
+class Site(NamedTuple):
+    """One binding of a name in a scope (a tuple: there are many, made in one pass).
 
     ``anchor`` is the statement that binds it (the ``for`` of a loop target, the ``with``
     of an ``as`` name; None for a parameter), ``value`` the expression assigned (None when
@@ -279,9 +278,17 @@ class Module:
         }
 
     @cached_property
+    def stores(self) -> list[ast.Name]:
+        """The names that are not read (stored or deleted), in breadth-first order: a
+        few of all ``Name`` nodes, which several lookups go through."""
+        load = ast.Load
+        names: list[ast.Name] = self.by_type.get(ast.Name, [])  # type: ignore[assignment]
+        return [n for n in names if not isinstance(n.ctx, load)]
+
+    @cached_property
     def _bound_otherwise(self) -> set[str]:
         """Names bound by anything but an import: stores, parameters, defs, handlers."""
-        other = {n.id for n in self.of_type(ast.Name) if not isinstance(n.ctx, ast.Load)}
+        other = {n.id for n in self.stores}
         other.update(a.arg for a in self.of_type(ast.arg))
         defs: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = self.of_type(
             ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef
@@ -468,9 +475,8 @@ class Module:
     @cached_property
     def stored_names(self) -> dict[str, int]:
         counts: dict[str, int] = defaultdict(int)
-        for node in self.of_type(ast.Name):
-            if not isinstance(node.ctx, ast.Load):
-                counts[node.id] += 1
+        for node in self.stores:
+            counts[node.id] += 1
         return counts
 
     def remote_of(self, expr: ast.AST) -> RemoteDef | None:
@@ -627,10 +633,7 @@ class Module:
             scopes[id(scope)] = scope
             per_scope.setdefault(id(scope), defaultdict(list))[name].append(site)
 
-        for node in self.by_type.get(ast.Name, ()):
-            assert isinstance(node, ast.Name)
-            if isinstance(node.ctx, ast.Load):
-                continue
+        for node in self.stores:
             parent = self.parents.get(node)
             value: ast.expr | None = None
             anchor: ast.AST
