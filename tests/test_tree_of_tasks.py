@@ -34,10 +34,15 @@ def test_combine_receives_children_in_split_order() -> None:
 
 
 def test_base_problem_is_solved_in_one_task() -> None:
-    assert divide_and_conquer([3, 1], split=halves, solve=sorted, combine=merge, is_base=small) == [
-        1,
-        3,
-    ]
+    pids = divide_and_conquer(
+        [3, 1],
+        split=halves,
+        solve=lambda xs: [os.getpid()],
+        combine=merge,
+        is_base=small,
+        in_caller=False,
+    )
+    assert len(pids) == 1 and os.getpid() not in pids
 
 
 def test_no_task_blocks_so_workers_stay_bounded_for_a_deep_tree() -> None:
@@ -63,7 +68,13 @@ def test_no_task_blocks_so_workers_stay_bounded_for_a_deep_tree() -> None:
     try:
         data = list(range(128, 0, -1))  # 128 items, leaves of <= 2: depth 6
         out = divide_and_conquer(
-            data, split=halves, solve=slow_sorted, combine=merge, is_base=small, subtree_tasks=0
+            data,
+            split=halves,
+            solve=slow_sorted,
+            combine=merge,
+            is_base=small,
+            subtree_tasks=0,
+            in_caller=False,
         )
     finally:
         stop.set()
@@ -73,15 +84,41 @@ def test_no_task_blocks_so_workers_stay_bounded_for_a_deep_tree() -> None:
     assert peak[0] <= max(baseline, 2 * cpus + 2), (baseline, peak[0])
 
 
-def test_tasks_run_outside_the_driver() -> None:
-    pids = divide_and_conquer(
+def pids_of(split=halves, **options):  # type: ignore[no-untyped-def]
+    return divide_and_conquer(
         list(range(16)),
-        split=halves,
+        split=split,
         solve=lambda xs: [os.getpid()],
         combine=lambda parts: [p for part in parts for p in part],
         is_base=small,
+        **options,
     )
+
+
+def test_tasks_run_outside_the_driver() -> None:
+    pids = pids_of(in_caller=False)
     assert len(pids) == 8 and os.getpid() not in pids
+
+
+def test_a_cheap_problem_is_solved_in_the_caller() -> None:
+    # splitting 16 items takes microseconds: less than a task's round trip per part
+    assert pids_of() == [os.getpid()] * 8
+    assert divide_and_conquer([3, 1], split=halves, solve=sorted, combine=merge, is_base=small) == [
+        1,
+        3,
+    ]
+
+
+def test_the_caller_solves_one_root_part_while_a_task_solves_the_other() -> None:
+    def slow_root(xs: list[int]) -> list[list[int]]:
+        if len(xs) == 16:
+            time.sleep(0.1)  # far above a trivial task's round trip: worth spreading
+        return halves(xs)
+
+    # two root parts of 8 on 2 CPUs: each a whole sub-tree; the caller keeps the first
+    pids = pids_of(split=slow_root)
+    assert pids[:4] == [os.getpid()] * 4
+    assert len(set(pids[4:])) == 1 and os.getpid() not in pids[4:]
 
 
 def test_error_in_split_names_the_sub_problem() -> None:
@@ -121,8 +158,10 @@ def test_non_callables_are_rejected(name: str) -> None:
 
 
 @settings(max_examples=10, deadline=None)
-@given(st.lists(st.integers(), max_size=64), st.sampled_from([None, 0, 1, 3]))
-def test_property_sorts_like_sorted(data: list[int], subtree_tasks: int | None) -> None:
+@given(st.lists(st.integers(), max_size=64), st.sampled_from([None, 0, 1, 3]), st.booleans())
+def test_property_sorts_like_sorted(
+    data: list[int], subtree_tasks: int | None, in_caller: bool
+) -> None:
     assert divide_and_conquer(
         data,
         split=halves,
@@ -130,19 +169,21 @@ def test_property_sorts_like_sorted(data: list[int], subtree_tasks: int | None) 
         combine=merge,
         is_base=small,
         subtree_tasks=subtree_tasks,
+        in_caller=in_caller,
     ) == sorted(data)
 
 
-# subtree_tasks: None (default), 0 (a task per node), 1 (a task per root part, recursing locally)
-SPREADS = [None, 0, 1]
+# (subtree_tasks, in_caller): all in the caller (a cheap problem); in tasks: None (default),
+# 0 (a task per node), 1 (a task per root part, recursing locally)
+SPREADS = [(None, True), (None, False), (0, False), (1, False)]
 
 
 def notes(exc: BaseException) -> list[str]:
     return [n for n in getattr(exc, "__notes__", []) if n.startswith("ray-patterns:")]
 
 
-@pytest.mark.parametrize("subtree_tasks", SPREADS)
-def test_error_in_solve_names_the_exact_node(subtree_tasks: int | None) -> None:
+@pytest.mark.parametrize(("subtree_tasks", "in_caller"), SPREADS)
+def test_error_in_solve_names_the_exact_node(subtree_tasks: int | None, in_caller: bool) -> None:
     def solve(xs: list[int]) -> list[int]:
         if xs == [4, 5]:  # 16 -> [0..7] (0) -> [4..7] (0/1) -> [4, 5] (0/1/0)
             raise KeyError("no 4")
@@ -156,14 +197,15 @@ def test_error_in_solve_names_the_exact_node(subtree_tasks: int | None) -> None:
             combine=merge,
             is_base=small,
             subtree_tasks=subtree_tasks,
+            in_caller=in_caller,
         )
     assert notes(info.value) == ["ray-patterns: raised in the sub-problem at 0/1/0"]
 
 
-@pytest.mark.parametrize("subtree_tasks", SPREADS)
+@pytest.mark.parametrize(("subtree_tasks", "in_caller"), SPREADS)
 @pytest.mark.parametrize(("node", "where"), [([12, 13, 14, 15], "1/1"), (list(range(16)), "root")])
 def test_error_in_combine_names_the_node(
-    subtree_tasks: int | None, node: list[int], where: str
+    subtree_tasks: int | None, in_caller: bool, node: list[int], where: str
 ) -> None:
     def combine(parts: list[list[int]]) -> list[int]:
         out = merge(parts)
@@ -179,12 +221,13 @@ def test_error_in_combine_names_the_node(
             combine=combine,
             is_base=small,
             subtree_tasks=subtree_tasks,
+            in_caller=in_caller,
         )
     assert notes(info.value) == [f"ray-patterns: raised in combine() at {where}"]
 
 
-@pytest.mark.parametrize("subtree_tasks", SPREADS)
-def test_problems_without_len(subtree_tasks: int | None) -> None:
+@pytest.mark.parametrize(("subtree_tasks", "in_caller"), SPREADS)
+def test_problems_without_len(subtree_tasks: int | None, in_caller: bool) -> None:
     # an int problem: n ones, counted by halves; no len(), so sub-trees start by count
     assert (
         divide_and_conquer(
@@ -194,21 +237,26 @@ def test_problems_without_len(subtree_tasks: int | None) -> None:
             combine=sum,
             is_base=lambda n: n <= 3,
             subtree_tasks=subtree_tasks,
+            in_caller=in_caller,
         )
         == 100
     )
 
 
-@pytest.mark.parametrize("bad", [-1, 1.5, True, "2"])
-def test_bad_subtree_tasks_is_rejected(bad: object) -> None:
-    with pytest.raises(ValueError, match="subtree_tasks"):
+@pytest.mark.parametrize(
+    ("option", "bad"),
+    [("subtree_tasks", -1), ("subtree_tasks", 1.5), ("subtree_tasks", True), ("subtree_tasks", "2")]
+    + [("in_caller", 1), ("in_caller", None)],
+)
+def test_bad_options_are_rejected(option: str, bad: object) -> None:
+    with pytest.raises(ValueError, match=option):
         divide_and_conquer(
             [1, 2, 3],
             split=halves,
             solve=sorted,
             combine=merge,
             is_base=small,
-            subtree_tasks=bad,  # type: ignore[arg-type]
+            **{option: bad},  # type: ignore[arg-type]
         )
 
 
@@ -230,6 +278,7 @@ def test_numpy_parts_are_read_from_the_store() -> None:
         combine=np.concatenate,
         is_base=lambda a: len(a) <= 25_000,
         subtree_tasks=0,
+        in_caller=False,
     )
     seen.extend(flags.tolist())
     assert len(seen) == 8 and not any(seen)
@@ -244,8 +293,9 @@ def test_survives_a_worker_killed_once(tmp_path) -> None:  # type: ignore[no-unt
         die_once(tuple(xs))
         return sorted(xs)
 
+    # in tasks: the caller solving (4, 5) itself would kill this test's process
     out = divide_and_conquer(
-        list(range(8)), split=halves, solve=solve, combine=merge, is_base=small
+        list(range(8)), split=halves, solve=solve, combine=merge, is_base=small, in_caller=False
     )
     assert out == list(range(8))
     assert (tmp_path / "died").exists()

@@ -10,6 +10,9 @@ Two rules keep it fast and safe:
   sub-problems are small shares of the whole, then one task solves each such
   sub-tree by recursing locally (same ``split``/``solve``/``combine`` calls).
   Every level of tasks costs a round trip of the data through the object store.
+- The caller works too, where its data is: a problem too cheap to ship is
+  solved right there, and when the root's parts leave a CPU free the caller
+  solves one of them itself instead of copying it out and its solution back.
 - Nothing is ever cancelled. Ray 2.60 aborts the driver (``reference_counter.cc``
   check ``submitted_task_ref_count > 0``) when a task is cancelled while its
   ``ObjectRef`` arguments are still being resolved, and every task here takes
@@ -19,6 +22,7 @@ Two rules keep it fast and safe:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +31,7 @@ import ray
 from ray import ObjectRef
 
 from ray_patterns._ray import ensure_ray, remote_once
+from ray_patterns._sizing import default_max_in_flight
 from ray_patterns._stream import annotate
 
 # set on an exception raised inside a whole-sub-tree task: (path, stage) of the node
@@ -36,6 +41,27 @@ _WHERE = "_ray_patterns_where"
 # would otherwise cost a whole level of tasks, each a copy of its data through the
 # store, to save a little imbalance
 _SLACK = 1.5
+# (job id, seconds): Ray's round trip of a trivial task, measured once per job
+_round_trip: tuple[Any, float] = (None, 0.0)
+
+
+@ray.remote
+def _ping() -> None:
+    return None
+
+
+def _task_round_trip() -> float:
+    """Ray's round trip of a trivial task here (best of 3; measured once per job)."""
+    global _round_trip
+    job = ray.get_runtime_context().get_job_id()
+    if _round_trip[0] != job:
+        best = float("inf")
+        for _ in range(3):  # the first may wait for a worker to start
+            start = time.perf_counter()
+            ray.get(_ping.remote())
+            best = min(best, time.perf_counter() - start)
+        _round_trip = (job, best)
+    return _round_trip[1]
 
 
 @dataclass
@@ -88,29 +114,40 @@ def _parts(split: Callable[[Any], list[Any]], problem: Any) -> list[Any]:
     return parts
 
 
+def _local(
+    fns: tuple[Callable[..., Any], ...], problem: Any, path: tuple[int, ...], parts: Any = None
+) -> Any:
+    """Solve ``problem`` by recursing in this process (``parts``: its split, done already)."""
+    split, solve, combine, is_base = fns
+    if parts is None:
+        try:
+            if is_base(problem):
+                return solve(problem)
+            parts = _parts(split, problem)
+        except Exception as exc:
+            _mark(exc, path, "split")
+            raise
+    solutions = [_local(fns, part, (*path, index)) for index, part in enumerate(parts)]
+    try:
+        return combine(solutions)
+    except Exception as exc:
+        _mark(exc, path, "combine")
+        raise
+
+
 def _make_tasks(
     split: Callable[[Any], list[Any]],
     solve: Callable[[Any], Any],
     combine: Callable[[list[Any]], Any],
     is_base: Callable[[Any], bool],
 ) -> tuple[Any, Any, Any]:
+    fns = (split, solve, combine, is_base)
+
     def parts_of(problem: Any) -> list[Any]:
         return _parts(split, problem)
 
     def local(problem: Any, path: tuple[int, ...]) -> Any:
-        try:
-            if is_base(problem):
-                return solve(problem)
-            parts = parts_of(problem)
-        except Exception as exc:
-            _mark(exc, path, "split")
-            raise
-        solutions = [local(part, (*path, index)) for index, part in enumerate(parts)]
-        try:
-            return combine(solutions)
-        except Exception as exc:
-            _mark(exc, path, "combine")
-            raise
+        return _local(fns, problem, path)
 
     def expand(problem: Any) -> Iterator[Any]:
         # first item: (how many parts follow, their weights); 0 parts: the solution
@@ -148,6 +185,7 @@ def divide_and_conquer(
     combine: Callable[[list[Any]], Any],
     is_base: Callable[[Any], bool],
     subtree_tasks: int | None = None,
+    in_caller: bool = True,
 ) -> Any:
     """Solve ``problem`` by a tree of Ray tasks and return the solution.
 
@@ -165,6 +203,15 @@ def divide_and_conquer(
     task that recurses locally, so tasks are few and long and the data crosses
     the object store only at the top levels. Without ``len()``, sub-trees start
     once that many sub-problems are open. ``0`` gives every node its own task.
+
+    ``in_caller`` (default True): the caller solves what shipping would only
+    slow down. A base problem, or one whose root split took less than one of
+    Ray's trivial-task round trips (measured once per job) per part, is solved
+    right here: shipping each part out and its solution back costs more than
+    that. And when every root part is a whole sub-tree and they are no more
+    than the CPUs, the caller solves the largest itself while tasks solve the
+    others (a CPU would be idle otherwise, and that part is not copied out and
+    back). ``False``: every part goes to a task (e.g. ``solve`` needs a worker).
 
     An error names the node (``"0/1"``: second part of the first part) in a note;
     nothing is cancelled (see the module docstring), no new task is started.
@@ -187,30 +234,36 @@ def divide_and_conquer(
         isinstance(subtree_tasks, bool) or not isinstance(subtree_tasks, int) or subtree_tasks < 0
     ):
         raise ValueError(f"subtree_tasks must be an integer >= 0 or None, got {subtree_tasks!r}")
+    if not isinstance(in_caller, bool):
+        raise ValueError(f"in_caller must be True or False, got {in_caller!r}")
+    fns = (split, solve, combine, is_base)
     ensure_ray()
-    cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
-    target = cpus if subtree_tasks is None else subtree_tasks
-    # tasks in flight: every CPU busy and one queued behind it; also what keeps
-    # running after an error, since nothing is cancelled
-    window = 2 * cpus
-    expand, subtree, combine_task = remote_once(_make_tasks, split, solve, combine, is_base)
-    whole = _weight(problem)
-    root = _Node(path=(), parent=None)
-    todo: list[tuple[_Node, Any, int | None]] = []  # nodes to start, LIFO: depth first
     # the root is split here: the problem is in the driver already, and a task
     # would receive it only through one more copy (a pickling pass, for a list)
     try:
-        parts = None if is_base(problem) else _parts(split, problem)
+        base = is_base(problem)
+        if base and in_caller:
+            return solve(problem)
+        started = time.perf_counter()
+        parts = None if base else _parts(split, problem)
+        split_s = time.perf_counter() - started
     except Exception as exc:
         raise _note(exc, (), "split") from None
-    if parts is None:
-        todo.append((root, problem, whole))
-    else:
-        root.results = [None] * len(parts)
-        root.waiting = len(parts)
-        for index in reversed(range(len(parts))):  # the LIFO pops part 0 first
-            todo.append((_Node(path=(index,), parent=root), parts[index], _weight(parts[index])))
-        del parts
+    if parts is not None and in_caller and split_s < len(parts) * _task_round_trip():
+        try:
+            return _local(fns, problem, (), parts)
+        except Exception as exc:
+            raise _note(exc, (), "split") from None
+    # tasks in flight: every CPU busy and one queued behind it (the CPU count is
+    # cached for a few seconds: asking costs ~1 ms); also what keeps running
+    # after an error, since nothing is cancelled
+    window = default_max_in_flight(2)
+    cpus = window // 2
+    target = cpus if subtree_tasks is None else subtree_tasks
+    whole = _weight(problem)
+    root = _Node(path=(), parent=None)
+    todo: list[tuple[_Node, Any, int | None]] = []  # nodes to start, LIFO: depth first
+    expand, subtree, combine_task = remote_once(_make_tasks, split, solve, combine, is_base)
     combines: list[_Node] = []
     # ref to wait on -> (node, stage, the expand task's generator or the solution's ref)
     running: dict[ObjectRef, tuple[_Node, str, Any]] = {}
@@ -223,6 +276,22 @@ def divide_and_conquer(
             return weight * target <= whole * _SLACK
         return len(todo) + expanding >= target
 
+    mine: tuple[int, Any] | None = None  # (index, part): the root part solved here
+    if parts is None:
+        todo.append((root, problem, whole))
+    else:
+        root.results = [None] * len(parts)
+        root.waiting = len(parts)
+        for index in reversed(range(len(parts))):  # the LIFO pops part 0 first
+            todo.append((_Node(path=(index,), parent=root), parts[index], _weight(parts[index])))
+        if in_caller and len(parts) <= cpus and all(whole_subtree(w) for _, _, w in todo):
+            # the largest (its copies would cost most), the first of equals
+            at = min(range(len(todo)), key=lambda i: (-(todo[i][2] or 0), todo[i][0].path))
+            node, part, _ = todo.pop(at)
+            mine = (node.path[0], part)
+            root.waiting -= 1
+        del parts
+
     def finish(node: _Node, result: ObjectRef) -> None:
         node.result = result
         parent = node.parent
@@ -233,6 +302,7 @@ def divide_and_conquer(
         if not parent.waiting and parent is not root:
             combines.append(parent)
 
+    here: Any = None
     while True:
         while len(running) < window and (combines or todo):
             if combines:  # first: they free their children's objects
@@ -248,6 +318,15 @@ def divide_and_conquer(
                 generator = expand.remote(part)
                 running[generator.completed()] = (node, "split", generator)
                 expanding += 1
+        if mine is not None:  # the tasks for the other parts are running meanwhile
+            index, part = mine
+            mine = None
+            try:
+                here = _local(fns, part, (index,))
+            except Exception as exc:
+                raise _note(exc, (index,), "split") from None
+            del part
+            continue
         if not running:
             break
         ready, _ = ray.wait(list(running), num_returns=1)
@@ -277,8 +356,10 @@ def divide_and_conquer(
                 todo.append((child, refs[1 + index], weights[index]))
     if root.result is not None:
         return ray.get(root.result)
+    fetched = iter(ray.get([ref for ref in root.results if ref is not None]))
+    solutions = [here if ref is None else next(fetched) for ref in root.results]
     try:
-        return combine(ray.get([ref for ref in root.results if ref is not None]))
+        return combine(solutions)
     except Exception as exc:
         raise _note(exc, (), "combine") from None
 

@@ -80,7 +80,10 @@ def test_errors_at_random_nodes_never_abort_the_driver() -> None:
 
         with pytest.raises(Planted, match=rf"\b{stage} {run}\b") as info:
             divide_and_conquer(
-                data, **planted(run, stage, target, slow), subtree_tasks=rng.choice(SPREADS)
+                data,
+                **planted(run, stage, target, slow),
+                subtree_tasks=rng.choice(SPREADS),
+                in_caller=rng.random() < 0.2,  # mostly the Ray paths
             )
         assert any("ray-patterns: raised in" in n for n in info.value.__notes__)
         counts[stage] += 1
@@ -110,6 +113,7 @@ def test_interrupts_at_random_moments_never_abort_the_driver() -> None:
                     combine=lambda parts: [x for part in parts for x in part],
                     is_base=lambda xs: len(xs) <= 8,
                     subtree_tasks=rng.choice(SPREADS),
+                    in_caller=rng.random() < 0.2,
                 )
             finally:
                 timer.cancel()
