@@ -18,13 +18,14 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pathspec
+from typing import TYPE_CHECKING, Any
 
 from ray_patterns import catalog
 from ray_patterns.lint.core import PARSE_ERROR_CODE, PARSE_ERROR_NAME, Rule
 from ray_patterns.lint.rules import all_rules
+
+if TYPE_CHECKING:  # imported where a pattern is given: most runs have none (~20 ms)
+    import pathspec
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -193,6 +194,8 @@ def config_from_table(table: Mapping[str, Any], root: Path, where: str) -> LintC
     if not isinstance(pfi, Mapping):
         raise ConfigError(f"{where}: per-file-ignores must be a table of glob = [rules]")
     for pattern, codes in pfi.items():
+        import pathspec
+
         spec = pathspec.PathSpec.from_lines("gitwildmatch", [pattern])
         config.per_file_ignores.append(
             (spec, resolve_selectors(_strings(codes, pattern), f"per-file-ignores {pattern!r}"))

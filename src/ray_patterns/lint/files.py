@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pathspec
+if TYPE_CHECKING:  # imported where a spec is built: most runs have none (~20 ms)
+    import pathspec
 
 SUFFIXES = (".py", ".ipynb")
 # Folders never worth linting when found while walking (a path given explicitly is).
@@ -44,7 +46,7 @@ SKIP_DIRS = frozenset(
 )
 
 # (folder as an absolute string path, its .gitignore)
-_Spec = tuple[str, pathspec.PathSpec]
+_Spec = tuple[str, "pathspec.PathSpec"]
 
 
 def _gitignore(folder: Path) -> pathspec.PathSpec | None:
@@ -52,6 +54,8 @@ def _gitignore(folder: Path) -> pathspec.PathSpec | None:
         text = (folder / ".gitignore").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
+    import pathspec
+
     return pathspec.GitIgnoreSpec.from_lines(text.splitlines())
 
 
@@ -103,7 +107,11 @@ def discover_with_stats(
     """Like ``discover``, as plain strings with each file's ``stat`` (None when a path
     given explicitly cannot be read): what the cache compares before reading a file."""
     base = (base or Path.cwd()).resolve()
-    excluded = pathspec.GitIgnoreSpec.from_lines(list(exclude)) if exclude else None
+    excluded: pathspec.PathSpec | None = None
+    if exclude:
+        import pathspec
+
+        excluded = pathspec.GitIgnoreSpec.from_lines(list(exclude))
     given: set[Path] = set()
     # (device, inode) of every file yielded: a file reached twice (a symlink, a path
     # given and also walked) is linted once

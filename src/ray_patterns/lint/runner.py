@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ray_patterns.lint.cache import LintCache, content_hash, stamp_of
 from ray_patterns.lint.config import LintConfig
 from ray_patterns.lint.core import Finding, Rule
 from ray_patterns.lint.engine import certainly_clean, lint_file
@@ -23,6 +22,8 @@ from ray_patterns.lint.project import Project
 
 if TYPE_CHECKING:  # imported when a pool starts: a warm run never pays for them
     from concurrent.futures import Future, ProcessPoolExecutor
+
+    from ray_patterns.lint.cache import LintCache  # with the cache only (hashlib, json)
 
 # Below this many files to analyse (after ``certainly_clean``) a process pool costs
 # more than it saves: forking, and each worker's first-use costs.
@@ -100,14 +101,18 @@ def lint_paths(
     workers parse while this process is still walking the tree.
     """
     rules = config.make_rules()  # fail early on bad settings, before any fork
-    store = LintCache.open(config.root, config) if cache else None
+    store: LintCache | None = None
+    if cache:
+        from ray_patterns.lint.cache import LintCache, content_hash, stamp_of
+
+        store = LintCache.open(config.root, config)
     digests: dict[str, tuple[str, tuple[int, int] | None]] = {}
     result = LintResult()
     project = Project(paths)
     with _no_gc(), _Dispatcher(config, rules, project, jobs, start_method) as dispatch:
         for p, st in discover_with_stats(paths, config.exclude, config.root):
             result.files += 1
-            stamp = stamp_of(st)
+            stamp = stamp_of(st) if store is not None else None
             hit = store.get(p, None, stamp, project.state) if store is not None else None
             data: bytes | None = None
             if hit is None:
