@@ -132,7 +132,7 @@ def lint_paths(
                 if store is not None:
                     store.put(p, digests[p][0], [], [], stamp)
             else:
-                dispatch.add(p)
+                dispatch.add(p, len(data) if data is not None else 0)
         for path, found_here, errors, deps in dispatch.results():
             result.findings.extend(found_here)
             result.errors.extend(errors)
@@ -161,8 +161,10 @@ def _no_gc() -> Iterator[None]:
 class _Dispatcher:
     """Files to analyse, linted here or, once there are enough, by a process pool."""
 
-    # Files per task sent to a worker: small, so both workers stay busy to the end.
+    # Files per task sent to a worker: small, so both workers stay busy to the end; a
+    # task is sent early once its files hold CHUNK_BYTES (big files go alone or in pairs).
     CHUNK = 4
+    CHUNK_BYTES = 64_000
 
     def __init__(
         self,
@@ -176,6 +178,7 @@ class _Dispatcher:
         self.project = project
         self.jobs = jobs or os.cpu_count() or 1
         self.pending: list[str] = []
+        self.pending_bytes = 0
         self.futures: list[Future[list[_Outcome]]] = []
         self.pool: ProcessPoolExecutor | None = None
 
@@ -186,18 +189,22 @@ class _Dispatcher:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def add(self, path: str) -> None:
+    def add(self, path: str, size: int = 0) -> None:
+        """Lint ``path`` (``size``: its bytes, when known)."""
         self.pending.append(path)
+        self.pending_bytes += size
         if self.pool is None and self.jobs > 1 and len(self.pending) >= _PARALLEL_MIN_FILES:
             self.pool = _pool(self.config, self.project, self.jobs, self.start_method)
-        if self.pool is not None and len(self.pending) >= self.CHUNK:
+        if self.pool is not None and (
+            len(self.pending) >= self.CHUNK or self.pending_bytes >= self.CHUNK_BYTES
+        ):
             self._submit()
 
     def _submit(self) -> None:
         assert self.pool is not None
         for i in range(0, len(self.pending), self.CHUNK):
             self.futures.append(self.pool.submit(_lint_chunk, self.pending[i : i + self.CHUNK]))
-        self.pending = []
+        self.pending, self.pending_bytes = [], 0
 
     def results(self) -> list[_Outcome]:
         """Every outcome, in the order the files were added."""
