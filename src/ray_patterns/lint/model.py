@@ -628,10 +628,25 @@ class Module:
         per_scope: dict[int, dict[str, list[Site]]] = {}
         scopes: dict[int, ScopeNode] = {}
 
+        parents, tree = self.parents, self.tree
+        # the scope around each parent met: binders share parents (``a, b = ...``, a body)
+        scope_under: dict[int, ScopeNode] = {}
+
         def add(node: ast.AST, name: str, site: Site) -> None:
-            scope = self.scope_of(node)
-            scopes[id(scope)] = scope
-            per_scope.setdefault(id(scope), defaultdict(list))[name].append(site)
+            parent = parents.get(node)
+            if parent is None:
+                scope: ScopeNode = tree
+            else:
+                known = scope_under.get(id(parent))
+                if known is None:
+                    known = parent if isinstance(parent, SCOPE_TYPES) else self.scope_of(parent)
+                    scope_under[id(parent)] = known
+                scope = known
+            found = per_scope.get(id(scope))
+            if found is None:
+                scopes[id(scope)] = scope
+                found = per_scope[id(scope)] = defaultdict(list)
+            found[name].append(site)
 
         for node in self.stores:
             parent = self.parents.get(node)
