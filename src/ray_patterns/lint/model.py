@@ -138,7 +138,7 @@ _LEAVES = frozenset(
 
 
 def _index(
-    tree: ast.AST, parents: dict[ast.AST, ast.AST], by_type: dict[type, list[ast.AST]]
+    tree: ast.AST, parents: dict[ast.AST, ast.AST], by_type: defaultdict[type, list[ast.AST]]
 ) -> None:
     """Fill ``parents`` and ``by_type`` (each type's nodes breadth-first) in one pass.
 
@@ -152,7 +152,8 @@ def _index(
     append = queue.append
     fields_of = _CHILD_FIELDS.get
     AST = ast.AST
-    by_type[type(tree)] = [tree]
+    leaves = _LEAVES
+    by_type[type(tree)].append(tree)
     for node in queue:  # grows while it is read
         fields = fields_of(type(node))
         if fields is None:
@@ -164,22 +165,14 @@ def _index(
                     if isinstance(item, AST):
                         parents[item] = node
                         kind = type(item)
-                        group = by_type.get(kind)
-                        if group is None:
-                            by_type[kind] = [item]
-                        else:
-                            group.append(item)
-                        if kind not in _LEAVES:
+                        by_type[kind].append(item)
+                        if kind not in leaves:
                             append(item)
             elif isinstance(value, AST):
                 parents[value] = node
                 kind = type(value)
-                group = by_type.get(kind)
-                if group is None:
-                    by_type[kind] = [value]
-                else:
-                    group.append(value)
-                if kind not in _LEAVES:
+                by_type[kind].append(value)
+                if kind not in leaves:
                     append(value)
 
 
@@ -223,7 +216,8 @@ class Module:
         #: the other files of the run, to follow imported remote definitions into
         self.project = project
         self.parents: dict[ast.AST, ast.AST] = {}
-        self.by_type: dict[type, list[ast.AST]] = {}
+        # a defaultdict for the index; read with .get (a missing type adds no entry)
+        self.by_type: defaultdict[type, list[ast.AST]] = defaultdict(list)
         _index(tree, self.parents, self.by_type)
         self.calls: list[ast.Call] = self.of_type(ast.Call)
         self._cache: dict[Hashable, Any] = {}
