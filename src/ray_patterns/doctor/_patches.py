@@ -417,9 +417,14 @@ def _make_definition_remote(what: str, kind: str) -> Callable[[Any], Any]:
             t = time.time()
             definition = None
             try:
-                if rec.wrap:
+                # once per definition and watch (the token): the hot path of a task loop
+                if rec.wrap and self.__dict__.get(_OBSERVED) != rec.token:
                     _observe(rec, self, kind)
-                definition = rec.definition_of(self, _target_of(self), site)
+                    if kind == "task":
+                        self.__dict__[_OBSERVED] = rec.token
+                definition = rec.known_definition(self) or rec.definition_of(
+                    self, _target_of(self), site
+                )
                 if definition.snapshot:
                     rec.check_globals(definition, site)
             except Exception as exc:
@@ -436,6 +441,10 @@ def _make_definition_remote(what: str, kind: str) -> Callable[[Any], Any]:
         return _remote
 
     return make
+
+
+#: set on a RemoteFunction once ``_observe`` has seen it in a watch (its token)
+_OBSERVED = "_ray_patterns_doctor_observed"
 
 
 def _observe(rec: Recorder, remote_obj: Any, kind: str) -> None:

@@ -141,6 +141,11 @@ class Recorder:
         self._def_by_obj[id(remote_obj)] = index
         self._def_keys.setdefault(key, []).append(index)
 
+    def known_definition(self, remote_obj: Any) -> Definition | None:
+        """The definition record of a remote function/actor class seen before, if any."""
+        index = self._def_by_obj.get(id(remote_obj))
+        return None if index is None else self.definitions[index]
+
     def definition_of(self, remote_obj: Any, target: Any, site: Site) -> Definition:
         """The definition record of a remote function/actor class (made if it predates us)."""
         index = self._def_by_obj.get(id(remote_obj))
