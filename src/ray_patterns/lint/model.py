@@ -892,6 +892,10 @@ class Module:
         """The source's lines as the parser counts them (``\\n``, ``\\r\\n``, ``\\r``)."""
         return _LINE.findall(self.source)
 
+    def body_nodes(self, fn: FunctionNode) -> list[ast.AST]:
+        """``list(walk_scope(fn.body))``, kept: several rules walk each remote function."""
+        return self.cache(("body_nodes", id(fn)), lambda: list(self.walk_scope(fn.body)))
+
     def subtree(self, node: ast.AST) -> list[ast.AST]:
         """``list(walk(node))``, kept: a remote definition is walked by several rules."""
         return self.cache(("subtree", id(node)), lambda: list(walk(node)))

@@ -81,7 +81,7 @@ class NestedRayGet(Rule):
         if not params:
             return
         iter_vars: dict[str, str] = {}
-        for node in mod.walk_scope(fn.body):
+        for node in mod.body_nodes(fn):
             if (
                 isinstance(node, (ast.For, ast.comprehension))
                 and isinstance(node.iter, ast.Name)
@@ -89,7 +89,7 @@ class NestedRayGet(Rule):
                 and isinstance(node.target, ast.Name)
             ):
                 iter_vars[node.target.id] = node.iter.id
-        for node in mod.walk_scope(fn.body):
+        for node in mod.body_nodes(fn):
             if not (isinstance(node, ast.Call) and node.args):
                 continue
             if not mod.is_ray_call(node, "get"):

@@ -69,7 +69,7 @@ class ReturnLargeList(Rule):
             else:
                 fns = [node]
             for fn in fns:
-                for ret in mod.walk_scope(fn.body):
+                for ret in mod.body_nodes(fn):
                     if isinstance(ret, ast.Return) and ret.value is not None:
                         size = self._item_size(ret.value, mod)
                         if size is not None and size >= self.settings["large_object_bytes"]:

@@ -61,7 +61,7 @@ class ReturnRayPut(Rule):
             else:
                 fns = [remote.node]
             for fn in fns:
-                for node in mod.walk_scope(fn.body):
+                for node in mod.body_nodes(fn):
                     if isinstance(node, ast.Return) and node.value is not None:
                         for put in self._puts(node.value, fn, mod):
                             yield put, self.message
@@ -104,7 +104,7 @@ class ReturnRayPut(Rule):
             if not isinstance(target, ast.Name) or len(mod.name_uses(fn, target.id)) != 1:
                 return None
         edits = [replace(node, node_text(mod, node.args[0]))]
-        returns = [r for r in mod.walk_scope(fn.body) if isinstance(r, ast.Return) and r.value]
+        returns = [r for r in mod.body_nodes(fn) if isinstance(r, ast.Return) and r.value]
         callers = _double_gets(fn, mod) if len(returns) == 1 else None
         # the put is the whole return value: `return ray.put(v)` or `ref = ...; return ref`
         whole = returns[0].value if len(returns) == 1 else None

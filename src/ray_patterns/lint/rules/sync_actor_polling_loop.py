@@ -71,7 +71,7 @@ class SyncActorPollingLoop(Rule):
             for method in cls.body:
                 if not isinstance(method, ast.FunctionDef) or method.name in threaded:
                     continue
-                inner = list(mod.walk_scope(method.body))
+                inner = mod.body_nodes(method)
                 if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in inner):
                     continue
                 for loop in inner:
