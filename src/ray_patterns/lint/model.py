@@ -487,6 +487,11 @@ class Module:
                 return found
         return self.imported_remote(expr)
 
+    @cached_property
+    def submissions(self) -> list[ast.Call]:
+        """The calls that are ``is_submission``, in the order of ``calls``."""
+        return [c for c in self.calls if self.is_submission(c)]
+
     def is_submission(self, node: ast.AST) -> bool:
         """A ``.remote(...)`` call: a task, an actor method, or an actor creation."""
         return (

@@ -73,9 +73,7 @@ class FineGrainedTasks(Rule):
     defaults = {"large_iterable": MANY_ITEMS, "trivial_body_nodes": 12}
 
     def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:
-        for call in mod.calls:
-            if not mod.is_submission(call):
-                continue
+        for call in mod.submissions:
             target = mod.submitted(call)
             if target is None or target.kind != "task" or isinstance(target.node, ast.ClassDef):
                 continue

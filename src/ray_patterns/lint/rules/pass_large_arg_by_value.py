@@ -59,9 +59,7 @@ class PassLargeArgByValue(Rule):
     def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:
         # (scope, name) -> calls passing it, to find repeats outside loops
         passes: dict[tuple[int, str], list[tuple[ast.Call, int]]] = defaultdict(list)
-        for call in mod.calls:
-            if not mod.is_submission(call):
-                continue
+        for call in mod.submissions:
             for arg in [*call.args, *(kw.value for kw in call.keywords)]:
                 if not isinstance(arg, ast.Name):
                     continue

@@ -68,7 +68,7 @@ class UnboundedSubmission(Rule):
     }
 
     def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:
-        for call in mod.calls:
+        for call in mod.submissions:
             if not mod.is_ref_submission(call):
                 continue
             loops = mod.loops_around(call)
