@@ -102,21 +102,26 @@ def _start_node(args: list[str], env: dict[str, str], log: Path) -> subprocess.P
 
 
 def _wait_nodes(env: dict[str, str], count: int, timeout: float = 90.0) -> None:
+    """Until ``count`` nodes are alive: one probe driver that connects once and polls
+    (a probe process per poll cost ~3 s of driver start each)."""
     probe = (
-        "import ray; ray.init(log_to_driver=False); "
-        "print(sum(1 for n in ray.nodes() if n['Alive']))"
+        "import sys, time, ray\n"
+        "ray.init(log_to_driver=False)\n"
+        f"deadline = time.monotonic() + {timeout}\n"
+        "alive = 0\n"
+        "while time.monotonic() < deadline:\n"
+        "    alive = sum(1 for n in ray.nodes() if n['Alive'])\n"
+        f"    if alive >= {count}:\n"
+        "        break\n"
+        "    time.sleep(0.2)\n"
+        "print(alive)\n"
     )
-    deadline = time.monotonic() + timeout
-    last = ""
-    while time.monotonic() < deadline:
-        done = subprocess.run(
-            [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60
-        )
-        last = done.stdout.strip().splitlines()[-1:] and done.stdout.strip().splitlines()[-1]
-        if done.returncode == 0 and last.isdigit() and int(last) >= count:
-            return
-        time.sleep(1.0)
-    raise RuntimeError(f"the test cluster did not reach {count} nodes: {last!r}")
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=timeout + 60
+    )
+    last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    if done.returncode != 0 or not last.isdigit() or int(last) < count:
+        raise RuntimeError(f"the test cluster did not reach {count} nodes: {last!r} {done.stderr}")
 
 
 def _wait_port(port: int, timeout: float = 60.0) -> None:
