@@ -5,10 +5,12 @@ the median of 127 evenly spaced items: the items <= pivot, then the pivot and
 the items > pivot), ``np.sort`` for parts of at most 200k items (the handbook's
 threshold) and ``concat``. The sampled median is ordinary quicksort engineering:
 the median of the first, middle and last items split 8M items 29/71 and 2M 15/85,
-so one task of a parallel form did most of the work; the sample gives 47-53%. The sequential form recurses in the driver; the handbook's
-distributed form makes each node a task that blocks in ``ray.get`` on its
-children; ``divide_and_conquer`` combines children in dependent tasks instead,
-and solves small shares of the array in one task each.
+so one task of a parallel form did most of the work; the sample gives 47-53%.
+The sequential form recurses in the driver; the handbook's distributed form
+makes each node a task that blocks in ``ray.get`` on its children;
+``divide_and_conquer`` combines children in dependent tasks instead, solves
+small shares of the array in one task each, and the larger root part in the
+driver.
 
 Numpy, not lists: a list crosses the object store by pickling every int (4M
 items: 0.3 s to unpickle, as long as a partition pass), so on 2 cores the
