@@ -17,14 +17,16 @@ from ray_patterns.doctor._records import GetCall, Site
 from ray_patterns.doctor.report import Finding
 
 
-def busy_wait_sites(rec: Recorder) -> dict[Site, list[GetCall]]:
+def busy_wait_sites(rec: Recorder, min_polls: int | None = None) -> dict[Site, list[GetCall]]:
     """Get sites that poll an actor: lone fresh actor calls, a pause between, flag values.
 
     ``while not ray.get(a.ready.remote()): time.sleep(s)``: each poll is one actor
     call fetched at once, the program sleeps between polls, and the answers are all
-    the same small value until the last.
+    the same small value until the last. ``min_polls`` (default: the threshold) is how
+    many polls make a site count.
     """
     t = rec.thresholds
+    least = t.busy_wait_min_polls if min_polls is None else min_polls
     subs = rec.submissions
     polls: dict[Site, list[GetCall]] = defaultdict(list)
     for g in rec.gets:
@@ -33,10 +35,12 @@ def busy_wait_sites(rec: Recorder) -> dict[Site, list[GetCall]]:
                 polls[g.site].append(g)
     out = {}
     for site, gets in polls.items():
-        if len(gets) < t.busy_wait_min_polls:
+        if len(gets) < least:
             continue
         values = Counter(repr(g.polled) for g in gets)
-        if len(values) > 2 or values.most_common(1)[0][1] < len(gets) - 1:
+        # one worker process may run the polling task several times: each run ends on
+        # the changed answer (and a late one may see it at once), so allow a third
+        if len(values) > 2 or values.most_common(1)[0][1] < len(gets) - max(1, len(gets) // 3):
             continue  # a loop over distinct results is ray-get-loop, not polling
         gaps = [subs[b.single].t - a.t1 for a, b in zip(gets, gets[1:], strict=False)]
         if statistics.median(gaps) >= t.busy_wait_min_gap_s:

@@ -414,7 +414,6 @@ def _make_definition_remote(what: str, kind: str) -> Callable[[Any], Any]:
             if rec is None:
                 return original(self, args=args, kwargs=kwargs, **options)
             site, via_library = _site(rec)
-            t = time.time()
             definition = None
             try:
                 # once per definition and watch (the token): the hot path of a task loop
@@ -430,6 +429,9 @@ def _make_definition_remote(what: str, kind: str) -> Callable[[Any], Any]:
             except Exception as exc:
                 rec.fail(what, exc)
             out = original(self, args=args, kwargs=kwargs, **options)
+            # when the call returned: a first call's export (and this patch's own work)
+            # is not the caller's work between submitting and fetching (ray-get-loop)
+            t = time.time()
             try:
                 if definition is not None and not definition.exported:
                     rec.on_export(definition, self)
@@ -481,8 +483,8 @@ def _make_method_remote(original: Any) -> Any:
         if rec is None:
             return original(self, args=args, kwargs=kwargs, **options)
         site, via_library = _site(rec)
-        t = time.time()
         out = original(self, args=args, kwargs=kwargs, **options)
+        t = time.time()  # when the call returned, as for tasks
         try:
             definition = rec.actor_definition(getattr(self, "_actor", None))
             if definition is not None and definition.snapshot:

@@ -36,7 +36,11 @@ def _where(site: Site) -> str:
 
 def ray_get_loop(rec: Recorder) -> list[Finding]:
     t = rec.thresholds
-    polling = _page_checks.busy_wait_sites(rec)
+    # a poll loop is never a get loop, even one that polled too few times to be reported
+    # as actor-busy-wait (a worker that started late, the same line busy in another)
+    polling = _page_checks.busy_wait_sites(
+        rec, min_polls=min(t.get_loop_min_count, t.busy_wait_min_polls)
+    )
     by_site: dict[Site, list[float]] = defaultdict(list)
     actor_calls: set[Site] = set()
     for g in rec.gets:
