@@ -130,7 +130,7 @@ def lint_source(
     mod = Module(tree, source, path, project)
     if not mod.uses_ray:
         return [], []
-    lines = source.splitlines()
+    lines: list[str] | None = None  # split at the first finding: most files have none
     findings: list[Finding] = []
     errors: list[str] = []
     seen: set[tuple[str, int, int]] = set()
@@ -147,6 +147,8 @@ def lint_source(
                 seen.add(key)
                 end_line = getattr(node, "end_lineno", None) or line
                 end_col = (getattr(node, "end_col_offset", None) or col - 1) + 1
+                if lines is None:
+                    lines = source.splitlines()
                 sup = line_suppressions(lines[line - 1]) if line <= len(lines) else None
                 if sup is None and end_line != line and end_line <= len(lines):
                     sup = line_suppressions(lines[end_line - 1])
