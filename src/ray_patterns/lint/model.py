@@ -398,6 +398,17 @@ class Module:
         return None
 
     @cached_property
+    def remote_wraps(self) -> list[tuple[ast.Call, ast.expr]]:
+        """Every ``ray.remote(f)`` / ``ray.remote(...)(f)`` call with its ``f``, in the
+        order of ``calls``: found once for the lookups and rules that need them."""
+        found: list[tuple[ast.Call, ast.expr]] = []
+        for call in self.calls:
+            target = self.remote_wrap_target(call)
+            if target is not None:
+                found.append((call, target))
+        return found
+
+    @cached_property
     def defs_by_name(
         self,
     ) -> dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]]:
@@ -427,8 +438,7 @@ class Module:
                     kind = "actor" if isinstance(node, ast.ClassDef) else "task"
                     result.append(RemoteDef(kind, node))
                     seen.add(id(node))
-        for call in self.calls:
-            target = self.remote_wrap_target(call)
+        for _, target in self.remote_wraps:
             if isinstance(target, ast.Name):
                 defs = self.defs_by_name.get(target.id, [])
                 if len(defs) == 1 and id(defs[0]) not in seen:
@@ -446,13 +456,14 @@ class Module:
         for r in self.remote_defs:
             if any(self.is_remote_decorator(d) for d in r.node.decorator_list):
                 names[r.node.name].append(r)
+        wraps = {id(call): target for call, target in self.remote_wraps}
         for node in self.of_type(ast.Assign):
             if (
                 len(node.targets) == 1
                 and isinstance(node.targets[0], ast.Name)
                 and isinstance(node.value, ast.Call)
             ):
-                target = self.remote_wrap_target(node.value)
+                target = wraps.get(id(node.value))
                 if isinstance(target, ast.Name):
                     defs = self.defs_by_name.get(target.id, [])
                     if len(defs) == 1 and id(defs[0]) in by_node:

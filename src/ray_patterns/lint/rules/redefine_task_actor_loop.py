@@ -75,10 +75,7 @@ class RedefineTaskActorLoop(Rule):
                     if mod.is_remote_decorator(dec) and mod.loops_around(node):
                         what = "actor class" if isinstance(node, ast.ClassDef) else "task"
                         yield dec, self.message.format(what=what)
-        for call in mod.calls:
-            target = mod.remote_wrap_target(call)
-            if target is None:
-                continue
+        for call, target in mod.remote_wraps:
             loops = mod.loops_around(call)
             if not loops:
                 continue
