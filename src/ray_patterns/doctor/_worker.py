@@ -52,6 +52,8 @@ MAX_PAUSE_S = 2 * FLUSH_S
 #: the driver reads the workers' records this long after the watch ended, at least:
 #: one longest pause plus the flush itself
 SETTLE_S = MAX_PAUSE_S + FLUSH_S
+#: how long a worker trusts that a watch is on before asking the driver's key again
+WATCHING_TRUST_S = 0.5
 #: set on what the doctor wrapped (a wrapped function, Ray's actor subclass)
 MARK = "__ray_patterns_doctor__"
 #: the driver's key (after ``key_prefix``) while a watch is on
@@ -146,16 +148,18 @@ def observed_function(fn: Callable[..., Any]) -> Callable[..., Any]:
         or inspect.isasyncgenfunction(fn)
     )
     name = getattr(fn, "__qualname__", "") or getattr(fn, "__name__", "task")
-    # [started, the worker's Recorder]: a closure cell, as the wrapper is pickled by value
-    state: list[Any] = [False, None]
+    # [tried, recording]: a closure cell, as the wrapper is pickled by value. Only
+    # flags: a task that submits itself pickles this wrapper again in its worker, and
+    # a Recorder (it holds a lock) cannot be pickled; later calls ask ``start()`` for
+    # it again (set up once per process: a lookup)
+    state = [False, False]
 
     @functools.wraps(fn)
     def observed(*args: Any, **kwargs: Any) -> Any:
         if not state[0]:
             state[0] = True
-            rec = start()
-            state[1] = rec if timed else None
-        rec = state[1]
+            state[1] = timed and start() is not None
+        rec = start() if state[1] else None
         if rec is None:
             return fn(*args, **kwargs)
         t0 = time.time()
@@ -235,9 +239,7 @@ def flush() -> float:
 
     began = time.perf_counter()
     changes = rec.changes
-    if not _state.get("whole_job") and not internal_kv._internal_kv_exists(
-        rec.token + WATCHING, namespace=KV_NAMESPACE
-    ):
+    if not _state.get("whole_job") and not _watching(rec.token, began):
         rec.forget()  # no watch: nobody will read these
         _state.update(shipped=rec.changes, calls_shipped=0)
         return time.perf_counter() - began
@@ -254,6 +256,21 @@ def flush() -> float:
         internal_kv._internal_kv_put(key, payload, overwrite=True, namespace=KV_NAMESPACE)
         _state["calls_shipped"] = calls
     return time.perf_counter() - began
+
+
+def _watching(token: str, now: float) -> bool:
+    """Whether the driver's ``watching`` key is set. A yes is trusted for
+    ``WATCHING_TRUST_S`` (one GCS call per flush cost the cluster more than the
+    flush): records shipped after the watch ended are left in the KV, and the next
+    watch keeps only what is newer than its start. A no is always asked again
+    (forgetting records is what must not happen during a watch)."""
+    from ray.experimental import internal_kv
+
+    if now < _state.get("trust_until", 0.0):
+        return True
+    on = bool(internal_kv._internal_kv_exists(token + WATCHING, namespace=KV_NAMESPACE))
+    _state["trust_until"] = now + WATCHING_TRUST_S if on else 0.0
+    return on
 
 
 def _flush_loop() -> None:
