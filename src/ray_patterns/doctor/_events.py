@@ -1,11 +1,13 @@
 """Task run times from Ray's own task events, read from the GCS.
 
-Why task events and not timing inside the worker: Ray already records, for every
-task attempt, when it was submitted, when it ran (``task:execute`` profile event,
-ns) and when its result was ready (``FINISHED`` state), on which worker and node.
-Reading them costs the program nothing while it runs, needs no code in the
-workers, and works without the dashboard (``ray.util.state.list_tasks`` needs the
-dashboard, which tests and many clusters turn off).
+The live doctor times the calls of the remote functions it wrapped in the workers
+themselves (``_worker.observed_function``) and reads Ray's task events only for the
+rest: actor calls, generators, definitions exported before the watch, and every
+task of ``doctor --job``. Ray records, for every task attempt, when it was
+submitted, when it ran (``task:execute`` profile event, ns) and when its result was
+ready (``FINISHED`` state), on which worker and node; reading them needs no code in
+the workers and works without the dashboard (``ray.util.state.list_tasks`` needs
+the dashboard, which tests and many clusters turn off).
 
 Why a gRPC call of our own: Ray's ``GlobalStateAccessor.get_task_events`` (what
 ``ray.timeline`` reads) returns every event of every job, which costs seconds once
