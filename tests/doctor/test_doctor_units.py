@@ -134,3 +134,24 @@ def test_command_forms() -> None:
 
     result = runner.invoke(doctor, ["--", "python", "-c", "print(1)"])
     assert result.exit_code == 2 and "'-c' is not supported" in result.output
+
+
+def test_worker_call_records_give_spans_of_the_last_attempt_of_this_watch() -> None:
+    from ray_patterns.doctor._patches import _worker_spans
+    from ray_patterns.doctor._recorder import Recorder
+
+    t = Thresholds().resolved()
+    shipped = {
+        "pid": 7,
+        "worker_id": "w" * 8,
+        "node_id": "n" * 8,
+        # (task id, name, start, end): one from an earlier watch, a retried task
+        "calls": [(b"old", "f", 5.0, 6.0), (b"a", "f", 10.0, 10.5), (b"a", "f", 11.0, 11.2)],
+    }
+    driver = Recorder(t)
+    driver.worker_records = [Recorder.from_shipped(shipped, t, since=9.0)]
+    spans = _worker_spans(driver)
+    assert set(spans) == {b"a"}
+    span = spans[b"a"]
+    assert (span.start, span.end, span.ready) == (11.0, 11.2, 11.2)
+    assert (span.pid, span.worker, span.node, span.name) == (7, "w" * 8, "n" * 8, "f")
