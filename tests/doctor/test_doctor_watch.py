@@ -56,7 +56,7 @@ def test_a_patch_that_cannot_attach_is_reported_and_the_rest_works(
     from ray_patterns.doctor import _patches
 
     # a target that does not exist, as after a Ray upgrade renamed something
-    broken = (object(), "no_such_attribute", _patches._make_get, "some Ray entry point")
+    broken = (object(), "no_such_attribute", _patches._make_fetch("get"), "some Ray entry point")
     monkeypatch.setattr(_patches, "_PATCHES", [*_patches._PATCHES, broken])
     with watch() as report:
         for _ in range(4):

@@ -137,29 +137,38 @@ def uninstall() -> None:
     _ACTIVE = None
 
 
-def _make_get(original: Any) -> Any:
-    def get(object_refs: Any, *args: Any, **kwargs: Any) -> Any:
-        rec = _ACTIVE
-        if rec is None:
-            return original(object_refs, *args, **kwargs)
-        site, via_library = _site(rec)
-        loop = _in_loop()
-        t0 = time.time()
-        try:
-            value = original(object_refs, *args, **kwargs)
-        except BaseException:
-            _record_get(rec, object_refs, None, site, via_library, t0, loop, True)
-            raise
-        _record_get(rec, object_refs, value, site, via_library, t0, loop, False)
-        return value
+def _make_fetch(kind: str) -> Callable[[Any], Any]:
+    """The patch for ``ray.get`` or ``ray.wait``: time the call, record it after; a get
+    that raised is recorded too (a failed fetch), a wait that raised is not."""
 
-    return get
+    def make(original: Any) -> Any:
+        def fetch(object_refs: Any, *args: Any, **kwargs: Any) -> Any:
+            rec = _ACTIVE
+            if rec is None:
+                return original(object_refs, *args, **kwargs)
+            site, via_library = _site(rec)
+            loop = _in_loop()
+            t0 = time.time()
+            try:
+                result = original(object_refs, *args, **kwargs)
+            except BaseException:
+                if kind == "get":
+                    _record_fetch(rec, kind, object_refs, None, site, via_library, t0, loop, True)
+                raise
+            _record_fetch(rec, kind, object_refs, result, site, via_library, t0, loop, False)
+            return result
+
+        fetch.__name__ = fetch.__qualname__ = kind
+        return fetch
+
+    return make
 
 
-def _record_get(
+def _record_fetch(
     rec: Recorder,
+    kind: str,
     refs: Any,
-    value: Any,
+    result: Any,
     site: Site,
     via_library: bool,
     t0: float,
@@ -168,27 +177,12 @@ def _record_get(
 ) -> None:
     t1 = time.time()
     try:
-        rec.on_get(refs, value, site, via_library, t0, t1, loop, failed)
+        if kind == "get":
+            rec.on_get(refs, result, site, via_library, t0, t1, loop, failed)
+        else:
+            rec.on_wait(refs, result, site, t0, t1, loop)
     except Exception as exc:
-        rec.fail("ray.get", exc)
-
-
-def _make_wait(original: Any) -> Any:
-    def wait(object_refs: Any, *args: Any, **kwargs: Any) -> Any:
-        rec = _ACTIVE
-        if rec is None:
-            return original(object_refs, *args, **kwargs)
-        site, _ = _site(rec)
-        loop = _in_loop()
-        t0 = time.time()
-        result = original(object_refs, *args, **kwargs)
-        try:
-            rec.on_wait(object_refs, result, site, t0, time.time(), loop)
-        except Exception as exc:
-            rec.fail("ray.wait", exc)
-        return result
-
-    return wait
+        rec.fail(f"ray.{kind}", exc)
 
 
 def _make_put(original: Any) -> Any:
@@ -518,8 +512,8 @@ def _make_contained_ref(original: Any) -> Any:
 _SERIALIZER = ray._private.serialization.SerializationContext
 
 _PATCHES: list[tuple[Any, str, Callable[[Any], Any], str]] = [
-    (ray, "get", _make_get, "ray.get calls"),
-    (ray, "wait", _make_wait, "ray.wait calls"),
+    (ray, "get", _make_fetch("get"), "ray.get calls"),
+    (ray, "wait", _make_fetch("wait"), "ray.wait calls"),
     (ray, "put", _make_put, "ray.put calls"),
     (ray, "remote", _make_remote, "@ray.remote definitions"),
     (ray, "init", _make_init, "ray.init (worker hook)"),
