@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from ray_patterns.doctor._events import TaskSpan, _accounted_for, _died
+import time
+
+import ray
+
+from ray_patterns.doctor._events import TaskSpan, _accounted_for, _died, _missing
 
 
 def _span(worker: str, *, ready: bool, end: bool, error: str = "") -> TaskSpan:
@@ -35,3 +39,29 @@ def test_a_task_that_raised_still_sends_its_run_time() -> None:
     raised = _span("w1", ready=True, end=False, error="TASK_EXECUTION_EXCEPTION")
     assert not _died(raised) and not _accounted_for(raised, set())
     assert _accounted_for(_span("w1", ready=True, end=True), set())
+
+
+@ray.remote(num_cpus=0)
+class _Counter:
+    def ping(self) -> int:
+        return 1
+
+
+def test_a_finished_call_of_an_actor_that_is_gone_is_not_waited_for(ray_session: None) -> None:
+    from ray._private.state import state
+
+    gone, alive = _Counter.remote(), _Counter.remote()
+    assert ray.get([gone.ping.remote(), alive.ping.remote()]) == [1, 1]
+    gone_id, alive_id = gone._ray_actor_id, alive._ray_actor_id
+    del gone  # out of scope: Ray destroys it, with any run times it had not flushed
+    deadline = time.monotonic() + 30
+    while state.actor_table(gone_id.hex()).get("State") != "DEAD":
+        assert time.monotonic() < deadline, "the actor was not destroyed"
+        time.sleep(0.05)
+    spans = {}
+    for name, actor in (("g", gone_id), ("a", alive_id)):
+        span = _span(name, ready=True, end=False)
+        span.actor = actor.binary()
+        spans[span.task_id] = span
+    # the gone actor's call will get no more events; the live one's may
+    assert _missing(spans, list(spans)) == [b"ta"]

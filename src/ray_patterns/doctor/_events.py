@@ -294,7 +294,34 @@ def fetch_tasks(channel: Any, task_ids: Iterable[bytes], timeout: float = 30) ->
 def _missing(spans: dict[bytes, TaskSpan], wanted: Iterable[bytes]) -> list[bytes]:
     # state updates and profile events are flushed apart: wait for both
     dead = {s.worker for s in spans.values() if _died(s)}
-    return [t for t in wanted if t not in spans or not _accounted_for(spans[t], dead)]
+    missing = [t for t in wanted if t not in spans or not _accounted_for(spans[t], dead)]
+    # an actor destroyed right after its last call (its handle went out of scope) took
+    # that call's unflushed run times with it: finished, it will get no more events
+    ended = [t for t in missing if t in spans and spans[t].ready is not None and spans[t].actor]
+    if ended:
+        gone = _dead_actors({spans[t].actor for t in ended})
+        missing = [t for t in missing if not (t in spans and spans[t].actor in gone)]
+    return missing
+
+
+#: actors the GCS said were dead (they stay dead): asked once each
+_DEAD_ACTORS: set[bytes] = set()
+
+
+def _dead_actors(actors: set[bytes]) -> set[bytes]:
+    """Those of ``actors`` that the GCS reports DEAD (no dashboard needed)."""
+    try:
+        from ray._private.state import state
+    except ImportError:  # another Ray
+        return set()
+    for actor in actors - _DEAD_ACTORS:
+        try:
+            info = state.actor_table(actor.hex())
+        except Exception:  # not connected (a job read from outside), or another Ray
+            continue
+        if info and info.get("State") == "DEAD":
+            _DEAD_ACTORS.add(actor)
+    return actors & _DEAD_ACTORS
 
 
 def _wait_by_id(ids: set[bytes], wanted: set[bytes], deadline: float) -> dict[bytes, TaskSpan]:
