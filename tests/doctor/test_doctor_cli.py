@@ -107,3 +107,20 @@ def test_bad_usage_is_explained(args: list[str], message: str) -> None:
     result = CliRunner().invoke(command, args)
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_tasks_killed_for_memory_are_found_at_the_submitting_line(tmp_path: Path) -> None:
+    # the program's own Ray, whose memory monitor counts any use as too much: it kills
+    # the running tasks (a real OutOfMemoryError) with no memory pressure on the machine
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    env.update(RAY_memory_usage_threshold="0.01", RAY_memory_monitor_refresh_ms="50")
+    env["RAY_task_oom_retries"] = "1"  # Ray retries memory kills without end by default
+    done = doctor(tmp_path, "memory_killed", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "results [None, None]" in done.stdout
+    (found,) = [f for f in load(tmp_path)["findings"] if f["name"] == "memory-killed-tasks"]
+    assert (Path(found["path"]).name, found["line"]) == (
+        "memory_killed.py",
+        marked_lines("memory_killed", "FINDING memory-killed-tasks")[0],
+    )
+    assert found["count"] == 2 and "request at least memory=" in found["message"], found

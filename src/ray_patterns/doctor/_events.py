@@ -101,6 +101,16 @@ def _enum_name(enum: Any, value: int) -> str:
         return str(value)
 
 
+def _short_error(message: str) -> str:
+    """The first 500 characters, and for a memory kill the lines naming what was
+    killed (``actual memory used=...``: the figure a ``memory=`` fix needs)."""
+    short = message[:500]
+    if len(message) > 500 and "Selected to kill" in message:
+        picked = [ln[:300] for ln in message.splitlines() if ln.startswith("Selected to kill")]
+        short += "\n" + "\n".join(picked[:10])
+    return short
+
+
 def _merge(spans: dict[tuple[bytes, int], TaskSpan], event: Any, common_pb2: Any) -> None:
     """Fold one ``TaskEvents`` proto into the span of its task attempt."""
     key = (event.task_id, event.attempt_number)
@@ -142,7 +152,7 @@ def _merge(spans: dict[tuple[bytes, int], TaskSpan], event: Any, common_pb2: Any
             span.ready = span.ready or ts[FAILED] / 1e9
         if updates.HasField("error_info"):
             span.error_type = _enum_name(common_pb2.ErrorType, updates.error_info.error_type)
-            span.error_message = updates.error_info.error_message[:500]
+            span.error_message = _short_error(updates.error_info.error_message)
     if event.HasField("profile_events"):
         for item in event.profile_events.events:
             if item.event_name == "task:execute":

@@ -7,6 +7,7 @@ one worker is fetched in another, or on the driver).
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import Counter, defaultdict
 
@@ -249,4 +250,46 @@ def sync_actor_polling_loop(
             cost_seconds=longest,
         )
         for site, (gets, calls, longest, looped) in per_site.items()
+    ]
+
+
+_MEMORY_USED = re.compile(r"memory used=([0-9.]+)\s*GB")
+
+
+def killed_for_memory(span: TaskSpan) -> bool:
+    """Whether Ray's memory monitor killed this attempt, or it failed out of memory."""
+    return span.error_type == "OUT_OF_MEMORY" or "outofmemoryerror" in span.error_message.lower()
+
+
+def memory_killed_message(name: str, spans: list[TaskSpan]) -> str:
+    """What a memory-killed-tasks finding says: how many, where, and the ``memory=``
+    that would have kept them apart (what the biggest held when killed, per Ray)."""
+    nodes = sorted({s.node[:8] for s in spans if s.node})
+    used = [float(m.group(1)) for s in spans if (m := _MEMORY_USED.search(s.error_message))]
+    message = (
+        f"{name}: {len(spans)} task attempt(s) killed for memory "
+        f"(on node(s) {', '.join(nodes) or '?'})"
+    )
+    if used:
+        held = max(used) * (1 << 30)
+        message += (
+            f"; one held {human_bytes(int(held))} when killed: request at least "
+            f"memory={int(held)} per task (ray_patterns.with_memory / memory_map) so "
+            "only as many run at once as fit"
+        )
+    first = spans[0].error_message.splitlines()[0][:200] if spans[0].error_message else ""
+    return f"{message}; {first}" if first else message
+
+
+def memory_killed_tasks(rec: Recorder, spans: dict[bytes, TaskSpan]) -> list[Finding]:
+    """Tasks this process submitted whose last attempt Ray killed for memory, at the
+    submitting line (the live doctor's RAY407; ``doctor --job`` reads every attempt)."""
+    killed: dict[tuple[Site, str], list[TaskSpan]] = defaultdict(list)
+    for sub in rec.submissions:
+        span = spans.get(sub.task_id) if sub.task_id else None
+        if span is not None and killed_for_memory(span):
+            killed[(sub.site, span.name)].append(span)
+    return [
+        Finding.make("memory-killed-tasks", *site, len(found), memory_killed_message(name, found))
+        for (site, name), found in killed.items()
     ]

@@ -366,6 +366,7 @@ def _detectors(
     if have_spans:
         detectors += [
             ("submission-order", lambda: submission_order(rec, spans)),
+            ("memory-killed-tasks", lambda: _page_checks.memory_killed_tasks(rec, spans)),
             ("fine-grained-tasks", lambda: fine_grained_tasks(rec, spans)),
             (
                 "sync-actor-polling-loop",

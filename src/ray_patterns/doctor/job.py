@@ -32,6 +32,7 @@ from ray_patterns.doctor._events import (
     gcs_channel,
     task_timeline,
 )
+from ray_patterns.doctor._page_checks import killed_for_memory, memory_killed_message
 from ray_patterns.doctor.report import Finding, Report
 from ray_patterns.doctor.thresholds import Thresholds
 
@@ -404,24 +405,12 @@ def _blocked_workers(facts: _JobFacts) -> list[Finding]:
 def _memory_killed(facts: _JobFacts) -> list[Finding]:
     by_name: dict[tuple[str, Site], list[TaskSpan]] = defaultdict(list)
     for s in facts.attempts:
-        text = s.error_message.lower()
-        if s.error_type == "OUT_OF_MEMORY" or "outofmemoryerror" in text:
+        if killed_for_memory(s):
             by_name[(s.name, site_of(s))].append(s)
-    out = []
-    for (name, (path, line)), spans in by_name.items():
-        nodes = {s.node[:8] for s in spans if s.node}
-        out.append(
-            _finding(
-                "memory-killed-tasks",
-                path,
-                line,
-                len(spans),
-                f"{name}: {len(spans)} task attempt(s) killed for memory "
-                f"(on node(s) {', '.join(sorted(nodes)) or '?'}); "
-                f"{spans[0].error_message.splitlines()[0][:200] if spans[0].error_message else ''}",
-            )
-        )
-    return out
+    return [
+        _finding("memory-killed-tasks", path, line, len(spans), memory_killed_message(name, spans))
+        for (name, (path, line)), spans in by_name.items()
+    ]
 
 
 def _finding(name: str, path: str, line: int, count: int, message: str, **extra: Any) -> Finding:
