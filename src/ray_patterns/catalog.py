@@ -532,7 +532,7 @@ PAGES: tuple[Page, ...] = (
             Check(
                 "RAY405",
                 "fork-new-processes",
-                "os.fork or fork-started multiprocessing inside a Ray worker",
+                "os.fork or fork-started multiprocessing in a Ray worker, or a driver after init",
                 "use multiprocessing.get_context('spawn'), or Ray tasks",
             ),
         ),
