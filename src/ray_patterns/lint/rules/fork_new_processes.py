@@ -90,6 +90,9 @@ class ForkNewProcesses(Rule):
             "get_context",
             "set_start_method",
         ),
+        # and what they come from: os.fork is spelled "fork"; the others need an
+        # import of multiprocessing or concurrent.futures
+        ("fork", "forkpty", "multiprocessing", "concurrent"),
     )
 
     def check(self, mod: Module) -> Iterator[tuple[ast.AST, str]]:
