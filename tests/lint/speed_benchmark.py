@@ -2,14 +2,17 @@
 
 Not a test (CPU-heavy): run it by hand under the shared lock, so nothing else runs::
 
-    flock /tmp/ray.lock python tests/lint/speed_benchmark.py [TREE] [--repeat N]
+    flock /tmp/ray.lock python tests/lint/speed_benchmark.py [TREE] [--repeat N] [--against DIR]
 
 TREE defaults to the installed ``ray`` package. In one run, N rounds of each tool
 once, interleaved so that a change in the machine's load hits all of them alike (the
 median and the best of N reported, and the ratios of the medians):
 ``ray-patterns lint --no-cache`` (cold), ``ray-patterns lint`` with a filled cache
 (warm), ``ruff check --no-cache --select=F`` and, with ``--flake8``, ``flake8
---select=F`` (slow). The cache lives in a scratch folder, not in TREE.
+--select=F`` (slow). The cache lives in a scratch folder, not in TREE. ``--against
+DIR`` adds a cold run of another checkout's code in the same rounds (``DIR/src`` first on
+``PYTHONPATH``; e.g. ``git archive BASE src | tar -x -C DIR``): before and after in the
+same conditions.
 
 Python's bytecode cache goes to that scratch folder too (``PYTHONPYCACHEPREFIX``, even
 when ``PYTHONDONTWRITEBYTECODE`` is set): an installed tool starts from its ``.pyc``
@@ -49,6 +52,9 @@ def main() -> None:
     parser.add_argument("tree", nargs="?", type=Path)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--flake8", action="store_true", help="time flake8 --select=F too")
+    parser.add_argument(
+        "--against", type=Path, help="a checkout (its src/) to time cold beside this one"
+    )
     args = parser.parse_args()
     tree = args.tree
     if tree is None:
@@ -76,14 +82,26 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="ray-patterns-speed-"))
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
+    envs = {name: env for name in tools}
+    against = "ray-patterns lint (cold, --against)"
+    if args.against is not None:
+        src = (args.against / "src").resolve()
+        assert (src / "ray_patterns").is_dir(), f"{src} holds no ray_patterns package"
+        tools[against] = [*ours, "--no-cache"]
+        envs[against] = {
+            **env,
+            "PYTHONPATH": os.pathsep.join([str(src), env.get("PYTHONPATH", "")]),
+        }
     times: dict[str, list[float]] = {name: [] for name in tools}
     cpu: dict[str, list[float]] = {name: [] for name in tools}
     try:
         # fill the bytecode cache and the lint cache before the first timed round
         subprocess.run(ours, cwd=scratch, env=env, capture_output=True, check=False)
+        if args.against is not None:
+            subprocess.run(tools[against], cwd=scratch, env=envs[against], capture_output=True)
         for _ in range(args.repeat):
             for name, cmd in tools.items():
-                wall, used = _timed(cmd, scratch, env)
+                wall, used = _timed(cmd, scratch, envs[name])
                 times[name].append(wall)
                 cpu[name].append(used)
     finally:
