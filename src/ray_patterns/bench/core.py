@@ -127,6 +127,8 @@ class CaseResult:
     label: str = ""
     #: seconds the whole case took (setup, warm-ups, every repetition, figures)
     wall_s: float = 0.0
+    #: seconds of the timed repetitions alone (what the medians are made of)
+    timed_s: float = 0.0
 
     def by_role(self, role: Role) -> VariantResult | None:
         return next((v for v in self.variants if v.role == role and v.values), None)
@@ -445,7 +447,13 @@ def run_case(
     quick: bool,
     on_step: Callable[[str], None] | None = None,
 ) -> CaseResult:
-    """Run every variant of ``case`` round-robin, so drift hits all of them alike."""
+    """Run every variant of ``case`` in rounds, so drift hits all of them alike.
+
+    Each round runs every variant once, in the opposite order to the round
+    before (a, b, c, c, b, a, ...): no variant always runs right after the same
+    other one, whose leftovers (busy workers, garbage, freed store pages) it
+    would otherwise always pay for.
+    """
     began = time.perf_counter()
     if case.setup is not None:
         case.setup()
@@ -462,8 +470,10 @@ def run_case(
                 variant.run()
             except Exception as exc:
                 result.error = f"{type(exc).__name__}: {exc}"
+    timed = 0.0
     for rep in range(repeats):
-        for variant, result in zip(variants, results, strict=True):
+        pairs = list(zip(variants, results, strict=True))
+        for variant, result in pairs if rep % 2 == 0 else pairs[::-1]:
             if result.error is not None:
                 continue
             if on_step is not None:
@@ -484,6 +494,7 @@ def run_case(
             except Exception as exc:  # a broken variant must not hide the others' figures
                 result.error = f"{type(exc).__name__}: {exc}"
                 continue
+            timed += elapsed
             extra = {"seconds": elapsed, **extra}
             result.extras.append(extra)
             result.values.append(extra[case.metric])
@@ -508,6 +519,7 @@ def run_case(
         caveat=case.quick_caveat if quick else "",
         label=case.label or metric_label(case.metric),
         wall_s=time.perf_counter() - began,
+        timed_s=timed,
     )
     try:
         res.verdict = (case.verdict or default_verdict)(res)
