@@ -148,3 +148,31 @@ def test_property_results_match_map(items: list[int], ordered: bool) -> None:
     out = list(memory_map(double, items, memory="8 MiB", ordered=ordered))
     expected = [2 * x for x in items]
     assert (out if ordered else sorted(out)) == (expected if ordered else sorted(expected))
+
+
+def test_bench_case_shows_kills_without_memory_and_none_with_it() -> None:
+    """The bench case on its own small-node Ray (a child process): without memory= two
+    tasks run at once and Ray's memory monitor kills one (really), which Ray retries;
+    with memory= by hand or memory_map's measured request, one runs at a time."""
+    import dataclasses
+    import functools
+
+    from ray_patterns.bench.cases import limit_running_tasks as bench_case
+    from ray_patterns.bench.core import run_case
+
+    case = dataclasses.replace(
+        bench_case.CASE, variants=functools.partial(bench_case.variants, n=2)
+    )
+    res = run_case(case, quick=True)
+    assert all(v.error is None for v in res.variants), res.variants
+    anti, hand, library = (res.by_role(r) for r in ("anti", "better", "library"))  # type: ignore[arg-type]
+    assert anti and hand and library
+    (got,) = anti.extras
+    assert got["killed"] >= 1 and got["retried"] >= 1 and got["finished"] == 1, got
+    for fixed in (hand, library):
+        (got,) = fixed.extras
+        assert got["killed"] == 0 and got["retried"] == 0 and got["finished"] == 1, got
+    assert res.verdict.startswith("anti-pattern: "), res.verdict
+    assert "by hand: none killed" in res.verdict and "library: none killed" in res.verdict
+    assert res.figures["task_mib"] > res.figures["headroom_mib"] / 2  # two do not fit
+    assert not bench_case._lab  # the lab's Ray is stopped
