@@ -7,7 +7,6 @@ one task per item at 10 us.
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable
 
@@ -15,8 +14,8 @@ import ray
 
 from ray_patterns import batched_map
 from ray_patterns.bench.cases._peers import peer_variants
-from ray_patterns.bench.cases._work import spin
-from ray_patterns.bench.core import Case, Extra, Variant
+from ray_patterns.bench.cases._work import median_pass, spin
+from ray_patterns.bench.core import Case, Variant
 
 
 def double(x: int) -> int:
@@ -52,17 +51,6 @@ def variants(quick: bool) -> list[Variant]:
     passes = 5 if quick else 1
     expected = [2 * x for x in range(n)]
 
-    def per_pass(fn: Callable[[], object], times: int) -> Callable[[], Extra]:
-        def run() -> Extra:
-            took = []
-            for _ in range(times):
-                start = time.perf_counter()
-                fn()
-                took.append(time.perf_counter() - start)
-            return {"pass_s": statistics.median(took)}
-
-        return run
-
     def anti() -> None:
         assert ray.get([double_task.remote(x) for x in range(n)]) == expected
 
@@ -81,11 +69,11 @@ def variants(quick: bool) -> list[Variant]:
 
     peers = [] if quick else peer_variants(double, lambda: range(n), finish)
     return [
-        Variant("one task per item", "anti", per_pass(anti, 1)),
-        Variant("batches of 100 by hand", "better", per_pass(better, passes)),
-        Variant("batched_map (auto)", "library", per_pass(library, passes)),
-        Variant("plain Python loop", "peer", per_pass(plain, passes)),
-        *[Variant(p.name, p.role, per_pass(p.run, 1)) for p in peers],
+        Variant("one task per item", "anti", median_pass(anti, 1)),
+        Variant("batches of 100 by hand", "better", median_pass(better, passes)),
+        Variant("batched_map (auto)", "library", median_pass(library, passes)),
+        Variant("plain Python loop", "peer", median_pass(plain, passes)),
+        *[Variant(p.name, p.role, median_pass(p.run, 1)) for p in peers],
     ]
 
 
