@@ -2,7 +2,8 @@
 
 One 3-node ``ray.cluster_utils.Cluster`` for the whole module (head without CPUs,
 two worker nodes of 2 CPUs). In each test a worker node is removed while the
-work runs, and a fresh one joins so the next test has three nodes again. Every
+work runs, and a fresh one starts right after (while the work goes on: a node
+start costs ~2 s, mostly waiting) so the next test has three nodes again. Every
 item's result must arrive exactly once (or fail naming the item), and no
 acknowledged checkpointed update may be lost. Each test prints its figures
 (items, kills, progress at the kill) for the issue's closing note: run with -s.
@@ -14,8 +15,9 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import ray
@@ -26,6 +28,7 @@ pytestmark = pytest.mark.cluster
 
 WORKER_NODE = {"num_cpus": 2, "resources": {"worker": 1}}
 PAUSE = 0.04  # seconds of work per item: long enough that the kill lands mid-run
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -84,22 +87,41 @@ def _refill(cluster: Any) -> None:
     cluster.wait_for_nodes()
 
 
-def _kill_when(
-    cluster: Any, progress: Progress, at: int, pick: Callable[[], Any] | None = None
-) -> tuple[threading.Thread, dict[str, int]]:
-    seen: dict[str, int] = {}
+def _with_node_loss(
+    cluster: Any,
+    progress: Progress,
+    work: Callable[[Callable[[], None]], T],
+    at: int | None = None,
+    pick: Callable[[], Any] | None = None,
+) -> tuple[T, int]:
+    """Run ``work(kill_now)`` in a thread; remove a worker node (``pick``'s, else any)
+    when ``at`` items are done or, without ``at``, when the work calls ``kill_now()``
+    (which returns once the node is gone). Returns the work's result and the progress
+    count at the kill.
 
-    def run() -> None:
-        deadline = time.monotonic() + 60
-        while progress.count() < at and time.monotonic() < deadline:
-            time.sleep(0.005)
-        seen["at"] = progress.count()
-        _remove_node(cluster, pick)
-        seen["killed"] = 1
+    Node changes happen here, on the main thread (a starting node installs signal
+    handlers); the replacement starts right after the kill, while the work goes on.
+    """
+    asked, removed = threading.Event(), threading.Event()
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, seen
+    def kill_now() -> None:
+        asked.set()
+        removed.wait(60)
+
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(work, kill_now)
+        try:
+            deadline = time.monotonic() + 60
+            while not (asked.is_set() if at is None else progress.count() >= at):
+                if future.done() or time.monotonic() > deadline:
+                    break
+                time.sleep(0.005)
+            killed_at = progress.count()
+            _remove_node(cluster, pick)
+        finally:
+            removed.set()
+        _refill(cluster)
+        return future.result(timeout=120), killed_at
 
 
 def _report(pattern: str, items: int, kills: int, at: int, losses: int) -> None:
@@ -114,12 +136,17 @@ def test_bounded_map_delivers_every_item_once(cluster: Any, tmp_path: Path) -> N
         _tick(progress.path)
         return x + 1
 
-    n, out, killed_at = 48, [], -1
-    for i, value in enumerate(bounded_map(work, range(n), max_in_flight=8, ordered=True)):
-        out.append(value)
-        if i == 12:
-            killed_at = progress.count()
-            _remove_node(cluster)
+    n = 48
+
+    def consume(kill_now: Callable[[], None]) -> list[int]:
+        out = []
+        for i, value in enumerate(bounded_map(work, range(n), max_in_flight=8, ordered=True)):
+            out.append(value)
+            if i == 12:
+                kill_now()
+        return out
+
+    out, killed_at = _with_node_loss(cluster, progress, consume)
     assert out == [x + 1 for x in range(n)]  # each item once, in its place
     assert killed_at < n  # the node went while items were still to run
     _report("bounded_map", n, 1, killed_at, n - len(out))
@@ -133,12 +160,17 @@ def test_batched_map_delivers_every_item_once(cluster: Any, tmp_path: Path) -> N
         _tick(progress.path)
         return 2 * x
 
-    n, out, killed_at = 64, [], -1
-    for i, value in enumerate(batched_map(work, range(n), batch_size=4, max_in_flight=4)):
-        out.append(value)
-        if i == 16:
-            killed_at = progress.count()
-            _remove_node(cluster)
+    n = 64
+
+    def consume(kill_now: Callable[[], None]) -> list[int]:
+        out = []
+        for i, value in enumerate(batched_map(work, range(n), batch_size=4, max_in_flight=4)):
+            out.append(value)
+            if i == 16:
+                kill_now()
+        return out
+
+    out, killed_at = _with_node_loss(cluster, progress, consume)
     assert out == [2 * x for x in range(n)]
     assert killed_at < n
     _report("batched_map", n, 1, killed_at, n - len(out))
@@ -156,13 +188,16 @@ def test_map_reduce_result_is_exact(cluster: Any, tmp_path: Path) -> None:
         return [x for part in parts for x in part]
 
     n = 64
-    thread, seen = _kill_when(cluster, progress, at=16)
     # a list reduce: a lost or doubled item shows, and so does one out of place
-    out = map_reduce(work, range(n), concat, batch_size=4, max_in_flight=4, fan_in=4)
-    thread.join(timeout=60)
-    assert seen.get("killed") == 1 and seen["at"] < n
+    out, killed_at = _with_node_loss(
+        cluster,
+        progress,
+        lambda _: map_reduce(work, range(n), concat, batch_size=4, max_in_flight=4, fan_in=4),
+        at=16,
+    )
+    assert killed_at < n
     assert out == list(range(n))
-    _report("map_reduce", n, 1, seen["at"], 0)
+    _report("map_reduce", n, 1, killed_at, 0)
 
 
 @ray.remote
@@ -191,14 +226,17 @@ def test_supervise_scatter_delivers_every_item_once(cluster: Any, tmp_path: Path
         supervisor_options={"resources": {"head": 0.01}},  # the supervisor stays up
     )
     n = 48
-    thread, seen = _kill_when(cluster, progress, at=12)
-    out = ray.get(sup.scatter.remote("work", list(range(n))), timeout=120)
-    thread.join(timeout=60)
+    out, killed_at = _with_node_loss(
+        cluster,
+        progress,
+        lambda _: ray.get(sup.scatter.remote("work", list(range(n))), timeout=120),
+        at=12,
+    )
     stats = ray.get(sup.stats.remote())
-    assert seen.get("killed") == 1 and seen["at"] < n
+    assert killed_at < n
     assert out == [x + 1 for x in range(n)]
     assert sum(stats["replacements"]) >= 1  # the killed node's workers were replaced
-    _report("supervise().scatter", n, 1, seen["at"], 0)
+    _report("supervise().scatter", n, 1, killed_at, 0)
     ray.kill(sup)
 
 
@@ -226,15 +264,15 @@ def test_checkpointed_actor_loses_no_acknowledged_update(cluster: Any, tmp_path:
         return next(n for n in cluster.worker_nodes if n.node_id == home)
 
     n = 80
-    thread, seen = _kill_when(cluster, progress, at=25, pick=pick)
     refs = [counter.increment.remote(_idempotency_key=f"op-{i}") for i in range(n)]
-    acked = ray.get(refs, timeout=120)
-    thread.join(timeout=60)
+    acked, killed_at = _with_node_loss(
+        cluster, progress, lambda _: ray.get(refs, timeout=120), at=25, pick=pick
+    )
     info = ray.get(counter._checkpoint_info.remote())
-    assert seen.get("killed") == 1 and seen["at"] < n
+    assert killed_at < n
     assert info["node_id"] != home and info["restored_from"] is not None  # it really moved
     # every call acknowledged exactly once, and the state holds all of them
     assert sorted(acked) == list(range(1, n + 1))
     assert ray.get(counter.value.remote()) == n
-    _report("checkpointed actor", n, 1, seen["at"], n - len(set(acked)))
+    _report("checkpointed actor", n, 1, killed_at, n - len(set(acked)))
     ray.kill(counter)
