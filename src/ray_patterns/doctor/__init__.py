@@ -13,11 +13,24 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
-from ray_patterns.doctor.report import Finding, Report
 from ray_patterns.doctor.thresholds import Thresholds
 
+if TYPE_CHECKING:
+    from ray_patterns.doctor.report import Finding, Report
+
 __all__ = ["Finding", "Report", "Thresholds", "watch"]
+
+
+def __getattr__(name: str) -> Any:
+    # the report's modules on first use: every observed worker imports this package
+    # (``_worker``) and never builds a report, so it does not pay for their import
+    if name in ("Finding", "Report"):
+        from ray_patterns.doctor import report
+
+        return getattr(report, name)
+    raise AttributeError(f"module 'ray_patterns.doctor' has no attribute {name!r}")
 
 
 @contextmanager
@@ -42,6 +55,7 @@ def watch(
     """
     from ray_patterns.doctor import _patches, _recorder
     from ray_patterns.doctor.analysis import analyze
+    from ray_patterns.doctor.report import Report
 
     recorder = _recorder.Recorder((thresholds or Thresholds()).resolved())
     report = Report()

@@ -314,8 +314,10 @@ def _missing(spans: dict[bytes, TaskSpan], wanted: Iterable[bytes]) -> list[byte
     return missing
 
 
-#: actors the GCS said were dead (they stay dead): asked once each
-_DEAD_ACTORS: set[bytes] = set()
+#: actors the GCS said were dead (they stay dead): asked once each; the newest
+#: ``_MAX_DEAD_ACTORS`` are kept (a long notebook session destroys actors without end)
+_DEAD_ACTORS: dict[bytes, None] = {}
+_MAX_DEAD_ACTORS = 10_000
 
 
 def _dead_actors(actors: set[bytes]) -> set[bytes]:
@@ -324,14 +326,18 @@ def _dead_actors(actors: set[bytes]) -> set[bytes]:
         from ray._private.state import state
     except ImportError:  # another Ray
         return set()
-    for actor in actors - _DEAD_ACTORS:
+    dead = actors & _DEAD_ACTORS.keys()
+    for actor in actors - dead:
         try:
             info = state.actor_table(actor.hex())
         except Exception:  # not connected (a job read from outside), or another Ray
             continue
         if info and info.get("State") == "DEAD":
-            _DEAD_ACTORS.add(actor)
-    return actors & _DEAD_ACTORS
+            dead.add(actor)
+            _DEAD_ACTORS[actor] = None
+            if len(_DEAD_ACTORS) > _MAX_DEAD_ACTORS:  # the oldest first (insertion order)
+                del _DEAD_ACTORS[next(iter(_DEAD_ACTORS))]
+    return dead
 
 
 def _wait_by_id(ids: set[bytes], wanted: set[bytes], deadline: float) -> dict[bytes, TaskSpan]:

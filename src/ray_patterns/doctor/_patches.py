@@ -20,19 +20,21 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ray
 import ray._private.serialization
 import ray.actor
 import ray.remote_function
 
-from ray_patterns.doctor import _events, _worker
-from ray_patterns.doctor._events import TaskSpan
+from ray_patterns.doctor import _worker
 from ray_patterns.doctor._introspect import _qualname, _target_of
 from ray_patterns.doctor._recorder import Recorder
 from ray_patterns.doctor._records import Site
 from ray_patterns.doctor._sites import user_site
+
+if TYPE_CHECKING:
+    from ray_patterns.doctor._events import TaskSpan
 
 #: Ray's reserved env var that carries a worker setup hook (ray_constants)
 HOOK_ENV_VAR = "__RAY_WORKER_PROCESS_SETUP_HOOK_ENV_VAR"
@@ -317,6 +319,8 @@ def _make_shutdown(original: Any) -> Any:
 
 def collect_from_cluster(rec: Recorder) -> None:
     """Read task events and worker counts now (before a shutdown, or at the end)."""
+    # the driver's part only: a worker (``_worker.setup``) never imports ``_events``
+    from ray_patterns.doctor import _events
     from ray_patterns.doctor._events import wait_for_spans
 
     if not ray.is_initialized():
@@ -369,6 +373,8 @@ def _submitted(rec: Recorder) -> set[bytes]:
 def _worker_spans(rec: Recorder) -> dict[bytes, TaskSpan]:
     """Task spans from the workers' own timing of observed task functions (the last
     attempt of each task; its result was ready when its call returned)."""
+    from ray_patterns.doctor._events import TaskSpan
+
     out: dict[bytes, TaskSpan] = {}
     for w in rec.worker_records:
         for task_id, name, t0, t1 in w.calls:

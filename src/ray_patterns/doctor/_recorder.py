@@ -79,6 +79,14 @@ class Recorder:
         #: worker: (task id, function name, start, end) of each call of an observed task
         #: function (``_worker.observed_function``): its run time without Ray's events
         self.calls: list[tuple[bytes, str, float, float]] = []
+        self._current_task_id: Any = None
+        #: worker: submissions marked finished / passed after they were recorded, as
+        #: (index, time) / index: the append-only lists ship in chunks (``_CHUNKED``),
+        #: so the changes to a chunk already shipped ship as these logs
+        self.done_log: list[tuple[int, float]] = []
+        self.passed_log: list[int] = []
+        #: worker: bumped by ``forget``: the chunks of an earlier epoch are stale
+        self.epoch = 0
         #: worker: the worker and node ids (hex) its calls ran on
         self.worker_id = ""
         self.node_id = ""
@@ -374,8 +382,10 @@ class Recorder:
         for ref in refs:
             if isinstance(ref, ObjectRef):
                 index = self.obj_to_sub.get(ref.binary())
-                if index is not None:
+                if index is not None and not subs[index].passed:
                     subs[index].passed = True
+                    if self.worker:
+                        self.passed_log.append(index)
 
     def _remember(self, value: Any, get_index: int, nbytes: int) -> None:
         try:
@@ -394,6 +404,8 @@ class Recorder:
                 index = lookup(ref.binary())
                 if index is not None and subs[index].done is None:
                     subs[index].done = t
+                    if self.worker:
+                        self.done_log.append((index, t))
 
     def on_wait(self, refs: Any, result: Any, site: Site, t0: float, t1: float, loop: bool) -> None:
         ready = result[0] if isinstance(result, tuple) and result else []
@@ -413,8 +425,10 @@ class Recorder:
     def on_call(self, name: str, t0: float, t1: float) -> None:
         """A worker's call of an observed task function ran from ``t0`` to ``t1``."""
         if len(self.calls) < _MAX_REFS:
-            core = ray._private.worker.global_worker.core_worker  # type: ignore[attr-defined]
-            self.calls.append((core.get_current_task_id().binary(), name, t0, t1))
+            if self._current_task_id is None:  # the core worker's, looked up once
+                core = ray._private.worker.global_worker.core_worker  # type: ignore[attr-defined]
+                self._current_task_id = core.get_current_task_id
+            self.calls.append((self._current_task_id().binary(), name, t0, t1))
 
     # -- what only the worker side (or the new pages' checks) need -------------
     def _note_nested(self, refs: list[Any], site: Site) -> None:
@@ -485,15 +499,14 @@ class Recorder:
             self.nested, self.forks, self.out_of_band = [], [], []
             self.large_args, self.large_lists = [], []
             self.put_refs, self.returned_refs, self.actor_gets = {}, {}, {}
-            self.calls = []
+            self.calls, self.done_log, self.passed_log = [], [], []
             self._own_tasks = set()
             self._subs_since_sync = 0
+            self.epoch += 1
 
     # -- shipping (worker -> driver) -------------------------------------------
+    #: shipped whole at each flush that changed them (small, or changed in place)
     _SHIPPED = (
-        "submissions",
-        "gets",
-        "waits",
         "puts",
         "put_bytes",
         "unnecessary",
@@ -510,10 +523,14 @@ class Recorder:
         "pid",
         "worker_id",
         "node_id",
+        "epoch",
     )
+    #: append-only: shipped in chunks, each flush only what is new (``chunk``)
+    _CHUNKED = ("submissions", "gets", "waits", "calls", "done_log", "passed_log")
 
     def shippable(self, max_records: int) -> dict[str, Any]:
-        """A picklable copy of the records (definitions without the code objects)."""
+        """A picklable copy of the records but the ``_CHUNKED`` lists (definitions
+        without the code objects)."""
         out: dict[str, Any] = {}
         for name in self._SHIPPED:
             value = getattr(self, name)
@@ -524,21 +541,58 @@ class Recorder:
                 out[name] = dict(value)
             else:
                 out[name] = value
+        out["truncated"] = out.get("truncated", False) or any(
+            len(getattr(self, name)) > max_records for name in self._CHUNKED
+        )
         out["definitions"] = [
             dataclasses.replace(d, target=None, snapshot={}) for d in list(self.definitions)
         ]
         return out
 
+    def chunk(self, name: str, start: int, max_records: int) -> tuple[int, list[Any]]:
+        """The items of the ``_CHUNKED`` list ``name`` from ``start`` (at most up to
+        ``max_records`` in all), and where the next chunk starts."""
+        items = getattr(self, name)[start:max_records]
+        return start + len(items), items
+
     @classmethod
     def from_shipped(cls, data: dict[str, Any], thresholds: Thresholds, since: float) -> Recorder:
         """The driver's view of one worker's records made at ``since`` or later."""
         rec = cls(thresholds, worker=True)
-        for name in (*cls._SHIPPED, "definitions", "calls"):
+        for name in (*cls._SHIPPED, *cls._CHUNKED, "definitions"):
             if name in data:
                 setattr(rec, name, data[name])
         rec.truncated = bool(data.get("truncated"))
+        rec._rebase(data.get("bases", {}))
+        subs = rec.submissions
+        for index, t in rec.done_log:  # changes made after their chunk had shipped
+            if 0 <= index < len(subs) and subs[index].done is None:
+                subs[index].done = t
+        for index in rec.passed_log:
+            if 0 <= index < len(subs):
+                subs[index].passed = True
+        rec.done_log, rec.passed_log = [], []
         rec._keep_since(since)
         return rec
+
+    def _rebase(self, bases: dict[str, int]) -> None:
+        """Indices from 0 again when the first chunks were read by an earlier watch
+        (``bases``: where each list's first chunk read starts); what points before it
+        is of that watch."""
+        first_sub, first_get = bases.get("submissions", 0), bases.get("gets", 0)
+        if first_sub:
+            for s in self.submissions:
+                s.index -= first_sub
+            for g in self.gets:
+                g.single = g.single - first_sub if g.single >= first_sub else -1
+            self.done_log = [(i - first_sub, t) for i, t in self.done_log]
+            self.passed_log = [i - first_sub for i in self.passed_log]
+        if first_get:
+            self.unnecessary = {
+                k: u for k, u in self.unnecessary.items() if u.get_index >= first_get
+            }
+            for u in self.unnecessary.values():
+                u.get_index -= first_get
 
     def _keep_since(self, since: float) -> None:
         """Drop what an earlier watch saw (a worker can serve several watches)."""

@@ -23,10 +23,11 @@ note for the report, never failing a task.
 
 What it costs a worker: the same patches as the driver (a record appended per
 call), and a daemon thread that, at most every ``FLUSH_S`` and only when something
-changed, pickles the worker's records into Ray's internal KV store (one key per
-worker process and job, overwritten, at most ``MAX_RECORDS`` of each kind). The
-driver of each watch reads and deletes the keys at its end and keeps what
-happened since its start (a worker can serve several watches of one job).
+changed, pickles what is new into Ray's internal KV store: the append-only lists
+in chunks (a key per flush holding only their new items), the rest in one key
+overwritten (at most ``MAX_RECORDS`` of each kind). The driver of each watch reads
+and deletes the keys at its end and keeps what happened since its start (a worker
+can serve several watches of one job).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import functools
 import inspect
 import os
 import pickle
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -60,6 +62,9 @@ MARK = "__ray_patterns_doctor__"
 WATCHING = "watching"
 #: the workers' keys (after ``key_prefix``): records, call chunks, import failures
 RECORDS = "r:"
+#: a worker's Recorder, on ``sys`` (outside ``ray_patterns``, so the wrappers pickled
+#: by value find it with one read and never hold it themselves)
+RECORDER_SLOT = "_ray_patterns_doctor_recorder"
 
 _state: dict[str, Any] = {}
 
@@ -150,8 +155,8 @@ def observed_function(fn: Callable[..., Any]) -> Callable[..., Any]:
     name = getattr(fn, "__qualname__", "") or getattr(fn, "__name__", "task")
     # [tried, recording]: a closure cell, as the wrapper is pickled by value. Only
     # flags: a task that submits itself pickles this wrapper again in its worker, and
-    # a Recorder (it holds a lock) cannot be pickled; later calls ask ``start()`` for
-    # it again (set up once per process: a lookup)
+    # a Recorder (it holds a lock) cannot be pickled; later calls read it from the
+    # process's slot on ``sys`` (set once by ``setup``): one attribute read
     state = [False, False]
 
     @functools.wraps(fn)
@@ -159,14 +164,13 @@ def observed_function(fn: Callable[..., Any]) -> Callable[..., Any]:
         if not state[0]:
             state[0] = True
             state[1] = timed and start() is not None
-        rec = start() if state[1] else None
-        if rec is None:
+        if not state[1]:
             return fn(*args, **kwargs)
         t0 = time.time()
         try:
             return fn(*args, **kwargs)
         finally:
-            rec.on_call(name, t0, time.time())
+            getattr(sys, RECORDER_SLOT).on_call(name, t0, time.time())
 
     setattr(observed, MARK, True)
     return observed
@@ -217,44 +221,66 @@ def setup(whole_job: bool = False) -> None:
     rec.worker_id, rec.node_id = context.get_worker_id(), context.get_node_id()
     _patches.install(rec, worker=True)
     _state.update(rec=rec, shipped=-1, whole_job=whole_job)
+    setattr(sys, RECORDER_SLOT, rec)
     thread = threading.Thread(target=_flush_loop, name="ray-patterns-doctor", daemon=True)
     thread.start()
     atexit.register(flush)
 
 
 def flush() -> float:
-    """Ship this worker's records if they changed since the last time; the seconds it took.
+    """Ship what this worker recorded since its last flush; the seconds it took.
 
-    The records are one key, overwritten; the task calls (the bulk of a long run) go
-    in a new key per flush holding only the calls since the last one, so a flush costs
-    what happened since the previous flush, not everything so far.
+    Append-only chunks (``Recorder._CHUNKED``: submissions, gets, waits, task calls,
+    and the logs of submissions marked finished or passed later), each a new key
+    holding only the items since the previous flush, plus one overwritten key for the
+    rest (small: counts, definitions, per-site tables) when it changed. So a flush
+    costs what happened since the previous one, however long the watch has run.
     """
     rec = _state.get("rec")
     if rec is None:
         return 0.0
-    calls = len(rec.calls)
-    if rec.changes == _state.get("shipped") and calls == _state.get("calls_shipped", 0):
+    with _FLUSHING:  # the flush thread and the exit's last flush: one at a time
+        return _flush(rec)
+
+
+_FLUSHING = threading.Lock()
+
+
+def _flush(rec: Any) -> float:
+    #: list name -> how many of its items shipped; "rec": the epoch the rest shipped in
+    sent: dict[str, int] = _state.setdefault("sent", {})
+    epoch = rec.epoch
+    fresh = [n for n in rec._CHUNKED if len(getattr(rec, n)) > sent.get(n, 0)]
+    if rec.changes == _state.get("shipped") and not fresh:
         return 0.0
     from ray.experimental import internal_kv
 
     began = time.perf_counter()
     changes = rec.changes
     if not _state.get("whole_job") and not _watching(rec.token, began):
-        rec.forget()  # no watch: nobody will read these
-        _state.update(shipped=rec.changes, calls_shipped=0)
+        rec.forget()  # no watch: nobody will read these; the chunks start again
+        sent.clear()
+        _state["shipped"] = rec.changes
         return time.perf_counter() - began
     pid = os.getpid()
-    if changes != _state.get("shipped"):
+    # the chunks first, then the rest (its per-site tables point into their lists)
+    pieces = []
+    for name in fresh:
+        done = sent.get(name, 0)
+        end, items = rec.chunk(name, done, MAX_RECORDS)
+        if items:
+            pieces.append((name, done, end, items))
+    for name, done, end, items in pieces:
+        payload = pickle.dumps(items, protocol=5)
+        key = f"{rec.token}{RECORDS}chunk:{pid}:{epoch}:{name}:{done:09d}"
+        internal_kv._internal_kv_put(key, payload, overwrite=True, namespace=KV_NAMESPACE)
+        sent[name] = end
+    if changes != _state.get("shipped") or sent.get("rec") != epoch:  # once per epoch too
         payload = pickle.dumps(rec.shippable(MAX_RECORDS), protocol=5)
         key = f"{rec.token}{RECORDS}rec:{pid}"
         internal_kv._internal_kv_put(key, payload, overwrite=True, namespace=KV_NAMESPACE)
         _state["shipped"] = changes
-    done = _state.get("calls_shipped", 0)
-    if calls > done:
-        payload = pickle.dumps(rec.calls[done:calls], protocol=5)
-        key = f"{rec.token}{RECORDS}calls:{pid}:{done:09d}"
-        internal_kv._internal_kv_put(key, payload, overwrite=True, namespace=KV_NAMESPACE)
-        _state["calls_shipped"] = calls
+        sent["rec"] = epoch
     return time.perf_counter() - began
 
 
@@ -297,7 +323,7 @@ def watching(job_hex: str, on: bool) -> None:
 
 
 def collect(job_hex: str) -> tuple[list[dict[str, Any]], list[str]]:
-    """On the driver: every worker's shipped records (its task calls joined in), and
+    """On the driver: every worker's shipped records (its chunks joined in), and
     notes of workers that could not record (``ray_patterns`` not importable there);
     the keys are deleted. One KV read for all of them."""
     from ray.experimental import internal_kv
@@ -314,7 +340,8 @@ def collect(job_hex: str) -> tuple[list[dict[str, Any]], list[str]]:
         values = {k: internal_kv._internal_kv_get(k, namespace=KV_NAMESPACE) for k in keys}
     internal_kv._internal_kv_del(prefix, del_by_prefix=True, namespace=KV_NAMESPACE)
     records: dict[str, dict[str, Any]] = {}
-    calls: dict[str, list[tuple[bytes, list[Any]]]] = {}
+    # pid -> epoch -> list name -> [(start, items)]
+    chunks: dict[str, dict[int, dict[str, list[tuple[int, list[Any]]]]]] = {}
     missing: list[str] = []
     for key, raw in values.items():
         if not raw:
@@ -324,10 +351,19 @@ def collect(job_hex: str) -> tuple[list[dict[str, Any]], list[str]]:
             missing.append(raw.decode() if isinstance(raw, bytes) else str(raw))
         elif kind == "rec":
             records[rest] = pickle.loads(raw)
-        elif kind == "calls":
-            pid, _, seq = rest.partition(":")
-            calls.setdefault(pid, []).append((seq.encode(), pickle.loads(raw)))
-    for pid, chunks in calls.items():
+        elif kind == "chunk":
+            pid, epoch, name, start = rest.split(":")
+            by_name = chunks.setdefault(pid, {}).setdefault(int(epoch), {})
+            by_name.setdefault(name, []).append((int(start), pickle.loads(raw)))
+    for pid in set(records) | set(chunks):
         data = records.setdefault(pid, {"pid": int(pid)})
-        data["calls"] = [call for _, chunk in sorted(chunks) for call in chunk]
+        epochs = chunks.get(pid, {})
+        epoch = max([*epochs, data.get("epoch", 0)])
+        if data.get("epoch", 0) != epoch:  # the rest is of a forgotten epoch: stale
+            data = records[pid] = {k: data[k] for k in ("pid", "worker_id", "node_id") if k in data}
+        for name, parts in epochs.get(epoch, {}).items():
+            parts.sort(key=lambda part: part[0])
+            data[name] = [item for _, part in parts for item in part]
+            # the chunks before this one were read (and deleted) by an earlier watch
+            data.setdefault("bases", {})[name] = parts[0][0]
     return list(records.values()), missing
