@@ -1,7 +1,9 @@
 """concurrent-operations-async-actor: latency of other calls while a polling loop runs.
 
-Metric ``p99_ms``: the latency of trivial calls made while the actor's polling
-loop is busy. The loop polls a source actor. The sync actor (anti) runs the
+Metric ``p90_ms``: the latency of trivial calls made while the actor's polling
+loop is busy (``p99_ms`` beside it: the p99 of 120 calls is the second-slowest, one
+moment of this machine's jitter, which moved library/by-hand 0.8-1.25x between runs).
+The loop polls a source actor. The sync actor (anti) runs the
 loop in a method, so calls queue until the loop ends (bounded at ``loop_s``
 here; a real ``while True`` never answers). The async actors answer at once. The
 peer row is the handbook's own async loop yielding with ``await
@@ -120,10 +122,14 @@ def _latencies(actor: Any, calls: int, cap_s: float) -> list[float]:
 
 def _row(lat: list[float], polls: int) -> Extra:
     ordered = sorted(lat)
-    p99 = ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+
+    def pct(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
+
     return {
         "p50_ms": statistics.median(lat) * 1000,
-        "p99_ms": p99 * 1000,
+        "p90_ms": pct(0.90),
+        "p99_ms": pct(0.99),
         "polls": float(polls),
     }
 
@@ -131,8 +137,8 @@ def _row(lat: list[float], polls: int) -> Extra:
 def variants(quick: bool) -> list[Variant]:
     ensure_ray()
     loop_s = 0.2 if quick else 3.0  # the sync actor and the sleep(0) peer answer after it
-    # the p99 of 120 calls is the second-slowest; quick runs make 5 runs of 120 calls,
-    # not 3 of 200, so one run with a slow moment of the machine is not the median
+    # quick: 5 runs of 120 calls, not 3 of 200, so one run with a slow moment of the
+    # machine is not the median
     calls = 120 if quick else 200
     source = _Source.remote()
     sync = _SyncPoller.remote(source)
@@ -176,8 +182,9 @@ def variants(quick: bool) -> list[Variant]:
 
 CASE = Case(
     "concurrent-operations-async-actor",
-    "latency of a trivial call while the actor's polling loop runs (p99, ms)",
+    "latency of a trivial call while the actor's polling loop runs (p90, ms)",
     variants,
-    metric="p99_ms",
+    metric="p90_ms",
+    label="p90 latency",
     repeats=(5, 3),
 )
