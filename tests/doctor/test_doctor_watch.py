@@ -106,3 +106,58 @@ def test_actor_calls_are_counted_and_timed(ray_session: None) -> None:
     assert report.observed["tasks_timed"] >= 5
     rows = {item["row"] for item in report.timeline if item["cat"] == "task"}
     assert rows  # the actor's worker has a row in the timeline
+
+
+def test_worker_records_ship_in_chunks_that_merge_to_the_whole(
+    ray_session: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker's flushes through Ray's KV: each ships only what is new, the driver's
+    read joins them; a submission fetched after its chunk shipped still reads done; a
+    later watch without ``forget`` reads indices from 0; after ``forget``, only the
+    new epoch counts."""
+    from ray_patterns.doctor import _worker
+    from ray_patterns.doctor._recorder import Recorder
+
+    t = Thresholds().resolved()
+    rec = Recorder(t, worker=True)
+    rec.token = _worker.key_prefix("chunk-test")
+    monkeypatch.setattr(_worker, "_state", {"rec": rec, "shipped": -1, "whole_job": True})
+    ref_a, ref_b, ref_c, ref_d = (ray.put(i) for i in range(4))
+    site = ("job.py", 3)
+
+    def submit(ref: ray.ObjectRef) -> None:
+        rec.on_submit(ref, site, False, None, "task", (1,), None, time.time())
+
+    def read(since: float) -> Recorder:
+        (data,), missing = _worker.collect("chunk-test")
+        assert missing == []
+        return Recorder.from_shipped(data, t, since)
+
+    start = time.time()
+    submit(ref_a)
+    _worker.flush()
+    submit(ref_b)
+    rec.on_get(ref_a, 0, site, False, time.time(), time.time(), False, False)
+    assert rec.done_log and rec.submissions[0].done is not None
+    _worker.flush()
+    assert _worker.flush() == 0.0  # nothing new: nothing shipped
+    got = read(start)
+    assert [s.done for s in got.submissions] == [s.done for s in rec.submissions]
+    assert got.submissions[0].done is not None and got.submissions[1].done is None
+    assert [g.single for g in got.gets] == [0]
+
+    second = time.time()  # a second watch: the first one's chunks were read and deleted
+    submit(ref_c)
+    rec.on_get(ref_c, 2, site, False, time.time(), time.time(), False, False)
+    _worker.flush()
+    got = read(second)
+    assert [s.index for s in got.submissions] == [0]
+    assert got.submissions[0].done is not None and [g.single for g in got.gets] == [0]
+
+    submit(ref_b)  # after that watch: shipped, left in the KV
+    _worker.flush()
+    rec.forget()  # no watch on: the next records start a new epoch
+    submit(ref_d)
+    _worker.flush()
+    got = read(start)  # the old epoch's chunk is dropped by its epoch, not by its time
+    assert len(got.submissions) == 1 and got.gets == [] and got.epoch == 1

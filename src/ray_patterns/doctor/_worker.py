@@ -247,9 +247,13 @@ _FLUSHING = threading.Lock()
 
 
 def _flush(rec: Any) -> float:
-    #: list name -> how many of its items shipped; "rec": the epoch the rest shipped in
+    #: list name -> how many of its items shipped (in "epoch"); "rec": the epoch the
+    #: rest shipped in
     sent: dict[str, int] = _state.setdefault("sent", {})
     epoch = rec.epoch
+    if sent.get("epoch", 0) != epoch:  # forgotten since: the lists start again
+        sent.clear()
+        sent["epoch"] = epoch
     fresh = [n for n in rec._CHUNKED if len(getattr(rec, n)) > sent.get(n, 0)]
     if rec.changes == _state.get("shipped") and not fresh:
         return 0.0
@@ -259,7 +263,6 @@ def _flush(rec: Any) -> float:
     changes = rec.changes
     if not _state.get("whole_job") and not _watching(rec.token, began):
         rec.forget()  # no watch: nobody will read these; the chunks start again
-        sent.clear()
         _state["shipped"] = rec.changes
         return time.perf_counter() - began
     pid = os.getpid()
@@ -339,6 +342,17 @@ def collect(job_hex: str) -> tuple[list[dict[str, Any]], list[str]]:
     except AttributeError:  # another Ray: one read per key
         values = {k: internal_kv._internal_kv_get(k, namespace=KV_NAMESPACE) for k in keys}
     internal_kv._internal_kv_del(prefix, del_by_prefix=True, namespace=KV_NAMESPACE)
+    return merge(values, prefix)
+
+
+def merge(values: dict[bytes, bytes], prefix: bytes) -> tuple[list[dict[str, Any]], list[str]]:
+    """The workers' KV values (keys after ``prefix``) as one record dict per worker
+    process: the rest's key with its chunks joined in (those of its latest epoch),
+    and the notes of workers that could not record.
+
+    >>> merge({b"p:missing:7": b"ImportError: no ray_patterns"}, b"p:")
+    ([], ['ImportError: no ray_patterns'])
+    """
     records: dict[str, dict[str, Any]] = {}
     # pid -> epoch -> list name -> [(start, items)]
     chunks: dict[str, dict[int, dict[str, list[tuple[int, list[Any]]]]]] = {}
