@@ -6,8 +6,10 @@ lab stands for a small node that holds one such task but has CPUs for two: 2 CPU
 Ray's kill threshold (``RAY_memory_usage_threshold``) ``BUDGET`` above what the node
 uses with the lab up, its ``memory`` resource the same ``BUDGET``, and the memory
 monitor's kill buffer scaled like it (5% of that memory, as Ray takes 5% of a node's).
-Each task fills 60% of the headroom measured under the threshold and holds it a
-moment, so one task fits with room to spare and two do not.
+Before each run the lab's driver holds ballast so that the headroom under the
+threshold is ``BUDGET`` whatever the node freed or took meanwhile. Each task fills
+60% of ``BUDGET`` and holds it a moment, so one task fits with room to spare and two
+do not.
 
 - anti: no ``memory=``, one task per CPU: two run at once, the monitor kills the
   newer (``OutOfMemoryError`` inside Ray) and Ray retries it, again and again.
@@ -47,8 +49,10 @@ MIB = 1 << 20
 GIB = 1 << 30
 #: how far above the node's use (with the lab's Ray up) the kill threshold sits
 BUDGET = 1.5 * GIB
-#: what the lab's own Ray processes add to the node (measured: 0.2-0.45 GiB here)
-LAB_RAY = int(0.35 * GIB)
+#: at most what the lab's own Ray processes add to the node (measured: 0.2-0.58 GiB here);
+#: what they leave of it the lab holds as ballast, so the headroom is BUDGET (see calibrate)
+LAB_RAY = int(0.6 * GIB)
+CHUNK = 64 * MIB  # ballast unit: above glibc's largest mmap threshold, so freed at once
 #: what a Ray worker takes besides a task's data (stated by hand, as a user would)
 WORKER = 150 * MIB
 HOLD_S = 0.3
@@ -82,8 +86,28 @@ def _kill_records(log: str) -> int:
         return 0
 
 
+_ballast: list[np.ndarray] = []
+
+
+def calibrate(threshold: int) -> int:
+    """Hold (or drop) ballast in the lab's driver until the headroom under Ray's kill
+    threshold is ``BUDGET`` (within a chunk); the headroom. Memory the node freed or
+    took since the threshold was set (other processes, Ray's start) is made up for."""
+    for _ in range(200):
+        headroom = threshold - _node_used()
+        if headroom > BUDGET + CHUNK:
+            _ballast.append(np.ones(CHUNK // 8))
+        elif headroom < BUDGET - CHUNK and _ballast:
+            _ballast.pop()
+        else:
+            break
+    return headroom
+
+
 def _run(role: str, n: int, setup: dict[str, Any], timeout: float) -> Extra:
     from ray_patterns import memory_map
+
+    headroom = calibrate(setup["threshold_bytes"])
 
     nbytes, log = setup["task_bytes"], os.path.join(setup["log_dir"], "raylet.out")
     fd, starts = tempfile.mkstemp(prefix="starts-", dir=setup["temp_dir"])
@@ -131,6 +155,7 @@ def _run(role: str, n: int, setup: dict[str, Any], timeout: float) -> Extra:
         "retried": float(os.path.getsize(starts) - n),
         "finished": float(finished),
         "node_peak_mib": (peak[0] - base) / MIB,
+        "headroom_mib": headroom / MIB,
     }
 
 
@@ -149,30 +174,41 @@ def _lab_child(fd: int, temp_dir: str) -> None:
         RAY_max_kill_memory_buffer_bytes=str(int(0.05 * BUDGET)),
     )
     began = time.perf_counter()
-    ray.init(
-        address="local",
-        num_cpus=2,
-        _memory=int(BUDGET),
-        object_store_memory=100 * MIB,
-        include_dashboard=False,
-        log_to_driver=False,
-        _temp_dir=temp_dir,
-    )
     try:
-        # two warm workers, so that both tasks of a run start at once
+        ray.init(
+            address="local",
+            num_cpus=2,
+            _memory=int(BUDGET),
+            object_store_memory=100 * MIB,
+            include_dashboard=False,
+            log_to_driver=False,
+            _temp_dir=temp_dir,
+        )
         init_s = time.perf_counter() - began
+        # two warm workers, so that both tasks of a run start at once
         warm = os.path.join(temp_dir, "warm-up")
         ray.get([fill_task.remote(0, 8 * MIB, warm) for _ in range(2)])
-        headroom = threshold - _node_used()
-        setup = {
-            "init_s": init_s,
-            "warm_s": time.perf_counter() - began - init_s,
-            "task_bytes": int(0.6 * headroom),
-            "headroom_bytes": headroom,
-            "memory_bytes": int(BUDGET),
-            "log_dir": os.path.join(temp_dir, "session_latest", "logs"),
-            "temp_dir": temp_dir,
-        }
+        headroom = calibrate(threshold)
+        if headroom < BUDGET / 2:
+            raise RuntimeError(
+                f"the node's memory use grew by {(BUDGET - headroom) / MIB:.0f} MiB more than "
+                "expected while the lab's Ray started: run the case on a quieter machine"
+            )
+    except Exception as exc:  # the bench says why, instead of waiting for a lab that is gone
+        conn.send(exc)
+        ray.shutdown()
+        return
+    setup = {
+        "init_s": init_s,
+        "warm_s": time.perf_counter() - began - init_s,
+        "task_bytes": int(0.6 * BUDGET),
+        "threshold_bytes": threshold,
+        "headroom_bytes": headroom,
+        "memory_bytes": int(BUDGET),
+        "log_dir": os.path.join(temp_dir, "session_latest", "logs"),
+        "temp_dir": temp_dir,
+    }
+    try:
         conn.send(setup)
         while True:
             try:
@@ -213,7 +249,10 @@ class Lab:
         try:
             if not self.conn.poll(120):
                 raise TimeoutError("the lab's Ray did not start within 120 s")
-            self.setup: dict[str, Any] = self.conn.recv()
+            reply = self.conn.recv()
+            if isinstance(reply, Exception):
+                raise reply
+            self.setup: dict[str, Any] = reply
             self.setup["start_s"] = time.perf_counter() - began
         except BaseException:
             self.close()
