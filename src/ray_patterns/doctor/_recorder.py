@@ -580,13 +580,20 @@ class Recorder:
         (``bases``: where each list's first chunk read starts); what points before it
         is of that watch."""
         first_sub, first_get = bases.get("submissions", 0), bases.get("gets", 0)
+        self._renumber(first_sub, first_get)
+        if first_sub:
+            self.done_log = [(i - first_sub, t) for i, t in self.done_log]
+            self.passed_log = [i - first_sub for i in self.passed_log]
+
+    def _renumber(self, first_sub: int, first_get: int) -> None:
+        """Indices into the submissions and gets from 0 again, once the first
+        ``first_sub`` and ``first_get`` of them are gone: what pointed at those
+        points nowhere (a get's ``single``: -1) or is dropped (unnecessary gets)."""
         if first_sub:
             for s in self.submissions:
                 s.index -= first_sub
             for g in self.gets:
                 g.single = g.single - first_sub if g.single >= first_sub else -1
-            self.done_log = [(i - first_sub, t) for i, t in self.done_log]
-            self.passed_log = [i - first_sub for i in self.passed_log]
         if first_get:
             self.unnecessary = {
                 k: u for k, u in self.unnecessary.items() if u.get_index >= first_get
@@ -602,19 +609,9 @@ class Recorder:
             first_sub = len(self.submissions)
         if first_get is None:
             first_get = len(self.gets)
-        if first_sub:
-            self.submissions = self.submissions[first_sub:]
-            for s in self.submissions:
-                s.index -= first_sub
-            for g in self.gets:
-                g.single = g.single - first_sub if g.single >= first_sub else -1
-        if first_get:
-            self.gets = self.gets[first_get:]
-            self.unnecessary = {
-                k: u for k, u in self.unnecessary.items() if u.get_index >= first_get
-            }
-            for u in self.unnecessary.values():
-                u.get_index -= first_get
+        self.submissions = self.submissions[first_sub:]
+        self.gets = self.gets[first_get:]
+        self._renumber(first_sub, first_get)
         self.waits = [w for w in self.waits if w.t0 >= since]
         self.calls = [c for c in self.calls if c[2] >= since]
         self.obj_to_sub = {}
