@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import psutil
 import ray
+from ray import cloudpickle
 
 
 @ray.remote(num_cpus=0)
@@ -115,3 +117,13 @@ class DieOnce:
                 fh.write(str(os.getpid()))
             os.kill(os.getpid(), signal.SIGKILL)
         return item
+
+
+def ship_by_value(module_name: str) -> None:
+    """Have Ray ship the test module's classes and functions to workers by value.
+
+    By reference, every new worker process (each actor is one) would import that
+    test module and pytest with it, a few tenths of a second per start on this
+    2-core machine. Example: ``ship_by_value(__name__)`` at a test module's top.
+    """
+    cloudpickle.register_pickle_by_value(sys.modules[module_name])

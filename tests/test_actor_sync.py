@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from typing import Any
 
@@ -9,18 +8,14 @@ import pytest
 import ray
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ray import cloudpickle
 
 from ray_patterns._errors import RayPatternsError
 from ray_patterns.actor_sync import Barrier, Event, Semaphore, SyncActorDiedError
-from tests._helpers import Concurrency
+from tests._helpers import Concurrency, ship_by_value
 
 pytestmark = pytest.mark.usefixtures("ray_session")
 
-# Ray ships this module's classes and functions to workers by value: by reference,
-# every new worker process (each actor is one) would import this test module and
-# pytest with it, a few tenths of a second per start on this 2-core machine.
-cloudpickle.register_pickle_by_value(sys.modules[__name__])
+ship_by_value(__name__)
 
 
 def until(condition: Any, timeout: float = 20.0) -> None:

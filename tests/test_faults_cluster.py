@@ -12,7 +12,6 @@ acknowledged checkpointed update may be lost. Each test prints its figures
 from __future__ import annotations
 
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,9 +21,9 @@ from typing import Any, TypeVar
 
 import pytest
 import ray
-from ray import cloudpickle
 
 from ray_patterns import batched_map, bounded_map, checkpointed, map_reduce, supervise
+from tests._helpers import ship_by_value
 
 pytestmark = pytest.mark.cluster
 
@@ -32,10 +31,7 @@ WORKER_NODE = {"num_cpus": 2, "resources": {"worker": 1}}
 PAUSE = 0.04  # seconds of work per item: long enough that the kill lands mid-run
 T = TypeVar("T")
 
-# Ray ships this module's classes and functions to workers by value: by reference,
-# every new worker process (each actor is one) would import this test module and
-# pytest with it, a few tenths of a second per start on this 2-core machine.
-cloudpickle.register_pickle_by_value(sys.modules[__name__])
+ship_by_value(__name__)
 
 
 @pytest.fixture(scope="module")

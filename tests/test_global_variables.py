@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 import uuid
 
 import pytest
 import ray
-from ray import cloudpickle
 
 from ray_patterns.global_variables import shared_state
+from tests._helpers import ship_by_value
 
 global_var = 3
 
-# Ray ships this module's classes and functions to workers by value: by reference,
-# every new worker process (each actor is one) would import this test module and
-# pytest with it, a few tenths of a second per start on this 2-core machine.
-cloudpickle.register_pickle_by_value(sys.modules[__name__])
+ship_by_value(__name__)
 
 
 @ray.remote(num_cpus=0)

@@ -2,24 +2,19 @@ from __future__ import annotations
 
 import functools
 import itertools
-import sys
 import time
 
 import pytest
 import ray
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ray import cloudpickle
 
 from ray_patterns import bounded_map
-from tests._helpers import Concurrency, CountingIterable, counted, wait_for_cpus
+from tests._helpers import Concurrency, CountingIterable, counted, ship_by_value, wait_for_cpus
 
 pytestmark = pytest.mark.usefixtures("ray_session")
 
-# Ray ships this module's classes and functions to workers by value: by reference,
-# every new worker process (each actor is one) would import this test module and
-# pytest with it, a few tenths of a second per start on this 2-core machine.
-cloudpickle.register_pickle_by_value(sys.modules[__name__])
+ship_by_value(__name__)
 
 
 def triple(x: int) -> int:

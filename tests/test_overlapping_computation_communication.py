@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from typing import Any
 
 import pytest
 import ray
-from ray import cloudpickle
 
 from ray_patterns.overlapping_computation_communication import NO_SENTINEL, aprefetch, prefetch
+from tests._helpers import ship_by_value
 
-# Ray ships this module's classes and functions to workers by value: by reference,
-# every new worker process (each actor is one) would import this test module and
-# pytest with it, a few tenths of a second per start on this 2-core machine.
-cloudpickle.register_pickle_by_value(sys.modules[__name__])
+ship_by_value(__name__)
 
 
 @ray.remote(num_cpus=0)

@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import ray
-from ray import cloudpickle
 
 from ray_patterns.fault_tolerance_actor_checkpointing import checkpointed
 from ray_patterns.tree_of_actors import ChildFailedError, Supervisor, supervise
+from tests._helpers import ship_by_value
 
 W0 = {"num_cpus": 0}
 
-# Ray ships this module's classes and functions to workers by value: by reference,
-# every new worker process (each actor is one) would import this test module and
-# pytest with it, a few tenths of a second per start on this 2-core machine.
-cloudpickle.register_pickle_by_value(sys.modules[__name__])
+ship_by_value(__name__)
 
 
 class Worker:
