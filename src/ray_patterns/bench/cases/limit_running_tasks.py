@@ -34,7 +34,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from multiprocessing.connection import Connection
 from typing import Any
@@ -43,7 +42,7 @@ import numpy as np
 import psutil
 import ray
 
-from ray_patterns.bench.core import Case, CaseResult, Extra, Variant
+from ray_patterns.bench.core import Case, CaseResult, Extra, Variant, sampling
 
 MIB = 1 << 20
 GIB = 1 << 30
@@ -115,38 +114,32 @@ def _run(role: str, n: int, setup: dict[str, Any], timeout: float) -> Extra:
     killed0 = _kill_records(log)
     base = _node_used()
     peak = [base]
-    stop = threading.Event()
 
     def sample() -> None:
-        while not stop.wait(0.01):
-            peak[0] = max(peak[0], _node_used())
+        peak[0] = max(peak[0], _node_used())
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
     finished, results = True, []
     try:
-        if role == "library":
+        with sampling(sample, 0.01):
+            if role == "library":
 
-            def work(i: int) -> int:
-                return fill(i, nbytes, starts)
+                def work(i: int) -> int:
+                    return fill(i, nbytes, starts)
 
-            results = sorted(memory_map(work, range(n), timeout=timeout))
-        else:
-            task = fill_task
-            if role == "better":
-                task = fill_task.options(memory=nbytes + WORKER)
-            refs = [task.remote(i, nbytes, starts) for i in range(n)]
-            try:
-                results = sorted(ray.get(refs, timeout=timeout))
-            except ray.exceptions.GetTimeoutError:
-                finished = False
-                for ref in refs:
-                    ray.cancel(ref, force=True)
+                results = sorted(memory_map(work, range(n), timeout=timeout))
+            else:
+                task = fill_task
+                if role == "better":
+                    task = fill_task.options(memory=nbytes + WORKER)
+                refs = [task.remote(i, nbytes, starts) for i in range(n)]
+                try:
+                    results = sorted(ray.get(refs, timeout=timeout))
+                except ray.exceptions.GetTimeoutError:
+                    finished = False
+                    for ref in refs:
+                        ray.cancel(ref, force=True)
     except TimeoutError:
         finished = False
-    finally:
-        stop.set()
-        sampler.join()
     if finished and results != [1 + i for i in range(n)]:
         raise AssertionError(f"{role}: wrong results {results}")
     time.sleep(0.2)  # the raylet writes its kill records a moment after the kill
