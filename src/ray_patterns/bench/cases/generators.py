@@ -1,20 +1,27 @@
 """generators: a task returning n large outputs at once vs yielding them one at a time.
 
-The producer records its own peak heap growth in a small actor: its private memory
-(RssAnon) right after it makes each output, where the peak is. Not its RSS: that also
-counts the object store's shared pages the worker wrote its outputs into, which the
-store may or may not reuse from an earlier run (the same variant measured 16 and 104
-MiB). The harness measures the consumer (driver) and the object store. The
-handbook's 20 x 100 MB; quick: 10 x 8 MiB.
+The producer records its own peak heap in a small actor: the high-water mark of
+the memory it holds in Python objects and numpy arrays (``tracemalloc``, which
+numpy reports its buffers to), kept by the allocator itself, so exact: no sampling
+that could miss a peak, and no allocator or OS page bookkeeping. Not its RSS,
+which also counts the object store's shared pages the worker wrote its outputs
+into (the same variant measured 16 and 104 MiB), nor its RssAnon, which counts
+heap freed but not yet given back and read 16 or 24 MiB for the same variant. The
+harness measures the consumer (driver) and the object store. The handbook's
+20 x 100 MB; quick: 10 x 8 MiB.
 """
 
 from __future__ import annotations
+
+import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import ray
 
 from ray_patterns import generate
-from ray_patterns.bench.core import Case, Extra, Variant, _proc_status_kib, _reset_peak_rss
+from ray_patterns.bench.core import Case, Extra, Variant
 
 MIB = 1 << 20
 
@@ -31,38 +38,35 @@ class Peaks:
         return self.last
 
 
-def _heap_mib() -> float:
-    return _proc_status_kib("RssAnon") / 1024
-
-
-def _start() -> float:
-    _reset_peak_rss()  # heap freed by the last run goes back to the OS first
-    return _heap_mib()
-
-
 def _block(i: int, mib: int) -> np.ndarray:
     return np.full(mib * MIB // 8, i, dtype=np.float64)
 
 
+@contextmanager
+def _heap_peak(peaks: object) -> Iterator[None]:
+    """Trace this worker's allocations over the body; report their peak (MiB) to ``peaks``."""
+    tracemalloc.start()
+    try:
+        yield
+        peak = tracemalloc.get_traced_memory()[1] / MIB
+    finally:
+        tracemalloc.stop()
+    ray.get(peaks.put.remote(peak))  # type: ignore[attr-defined]
+
+
 @ray.remote
 def make_list(n: int, mib: int, peaks: object) -> list[np.ndarray]:
-    base = _start()
-    blocks, peak = [], 0.0
-    for i in range(n):
-        blocks.append(_block(i, mib))
-        peak = max(peak, _heap_mib() - base)
-    ray.get(peaks.put.remote(peak))  # type: ignore[attr-defined]
+    with _heap_peak(peaks):
+        blocks = [_block(i, mib) for i in range(n)]
     return blocks
 
 
 def make_each(n: int, mib: int, peaks: object):  # type: ignore[no-untyped-def]
-    base, peak = _start(), 0.0
-    for i in range(n):
-        block = _block(i, mib)
-        peak = max(peak, _heap_mib() - base)
-        yield block
-        del block  # as soon as Ray has it, as if yielded without a name
-    ray.get(peaks.put.remote(peak))  # type: ignore[attr-defined]
+    with _heap_peak(peaks):
+        for i in range(n):
+            block = _block(i, mib)
+            yield block
+            del block  # as soon as Ray has it, as if yielded without a name
 
 
 remote_each = ray.remote(make_each)
