@@ -387,7 +387,7 @@ def _worker_spans(rec: Recorder) -> dict[bytes, TaskSpan]:
 
 
 def _collect_workers(rec: Recorder) -> None:
-    """The workers' records (they ship every ``FLUSH_S``: let the last flush land)."""
+    """The workers' records (a worker ships once it went quiet: let the last flush land)."""
     if rec.worker_hook != "installed":
         return
     settle = (rec.stopped or time.time()) + _worker.SETTLE_S - time.time()

@@ -22,12 +22,16 @@ a worker where it is not installed, the worker runs on unobserved and leaves a
 note for the report, never failing a task.
 
 What it costs a worker: the same patches as the driver (a record appended per
-call), and a daemon thread that, at most every ``FLUSH_S`` and only when something
-changed, pickles what is new into Ray's internal KV store: the append-only lists
-in chunks (a key per flush holding only their new items), the rest in one key
-overwritten (at most ``MAX_RECORDS`` of each kind). The driver of each watch reads
-and deletes the keys at its end and keeps what happened since its start (a worker
-can serve several watches of one job).
+call), and a daemon thread that pickles what is new into Ray's internal KV store:
+the append-only lists in chunks (a key per flush holding only their new items), the
+rest in one key overwritten (at most ``MAX_RECORDS`` of each kind). It looks every
+``FLUSH_S`` (a comparison of two counters) and ships once the worker went quiet
+(nothing recorded since its last look), or every ``BUSY_FLUSH_S`` while it keeps
+recording: a worker running tiny tasks back to back flushed 160 times in 10 s
+before, each a GCS round trip, where it now flushes about 10 times. The driver of
+each watch reads and deletes the keys at its end (the workload is over then, so
+the workers are quiet and have shipped) and keeps what happened since its start (a
+worker can serve several watches of one job).
 """
 
 from __future__ import annotations
@@ -44,16 +48,16 @@ from collections.abc import Callable
 from typing import Any
 
 KV_NAMESPACE = "ray_patterns_doctor"
+#: how often a worker's flush thread looks whether it recorded something new
 FLUSH_S = 0.05
+#: while a worker keeps recording, it ships at most this often (a flush is a GCS
+#: round trip; one every 50 ms cost a worker of tiny tasks more than its records)
+BUSY_FLUSH_S = 1.0
 #: a worker ships at most this many records of each kind (and says it cut some)
 MAX_RECORDS = 100_000
-#: the longest a worker waits between two flushes, however slow its last flush was
-#: (a worker's first flush is slow: cold imports, a first GCS connection; waiting 20x
-#: that made the driver read before the records of the calls that followed it)
-MAX_PAUSE_S = 2 * FLUSH_S
 #: the driver reads the workers' records this long after the watch ended, at least:
-#: one longest pause plus the flush itself
-SETTLE_S = MAX_PAUSE_S + FLUSH_S
+#: a worker's last record is seen in one look, found quiet in the next, then shipped
+SETTLE_S = 3 * FLUSH_S
 #: how long a worker trusts that a watch is on before asking the driver's key again
 WATCHING_TRUST_S = 0.5
 #: set on what the doctor wrapped (a wrapped function, Ray's actor subclass)
@@ -303,13 +307,22 @@ def _watching(token: str, now: float) -> bool:
 
 
 def _flush_loop() -> None:
-    took = 0.0
+    seen: tuple[int, int] | None = None
+    shipped_at = 0.0
     while True:
-        # a worker with many records ships them less often (at most ~5% of its time),
-        # but never less often than the driver's settle can wait for
-        time.sleep(min(MAX_PAUSE_S, max(FLUSH_S, 20 * took)))
+        time.sleep(FLUSH_S)
+        rec = _state.get("rec")
+        if rec is None:
+            continue
+        # new records since the last look: still busy, ship at most every BUSY_FLUSH_S
+        mark = (rec.changes, len(rec.calls))
+        busy, seen = mark != seen, mark
+        now = time.monotonic()
+        if busy and now - shipped_at < BUSY_FLUSH_S:
+            continue
         try:
-            took = flush()
+            if flush():
+                shipped_at = now
         except Exception:  # the cluster going away: nothing left to tell
             pass
 
