@@ -46,8 +46,14 @@ def total(*parts: Out) -> Out:
 def variants(quick: bool) -> list[Variant]:
     # one slow producer per group (the others 10 ms): its consumer gets a CPU while
     # that one still runs, so nested refs make it block (with 4 producers of 20 ms
-    # each, consumers usually started after their inputs were done: nothing showed)
-    groups, per_group = (8, 4) if quick else (20, 10)
+    # each, consumers usually started after their inputs were done: nothing showed).
+    # Ray runs the producers back to back on their two leased workers for ~0.5 s
+    # before any consumer starts; a consumer that then blocks makes Ray start a
+    # worker (~1 s here), which ran a task only if producers were still queued when
+    # it came up. With 8 quick groups they sometimes were not (2 workers in 3 of 24
+    # runs, median 2 in 1 of 8 triples, over shifted scheduling-class ids); with 12,
+    # 3 or 4 workers in 18 of 18 (by hand 2 in all).
+    groups, per_group = (12, 4) if quick else (20, 10)
     seconds = [0.15] + [0.01] * (per_group - 1)
     expected = groups * sum(range(per_group))
 
