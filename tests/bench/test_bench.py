@@ -286,12 +286,18 @@ def test_the_fork_verdict_says_what_happened_and_never_a_hang_that_did_not() -> 
     fork = importlib.import_module("ray_patterns.bench.cases.fork_new_processes")
     worked = fork.verdict(_fork_result([{"ok": 1.0, "hung": 0.0, "crashed": 0.0}] * 2))
     assert "NOT wrong here" in worked and "worked in 2 of 2 runs" in worked
-    assert "hung" not in worked.replace("can hang", "")
+    assert "hung" not in worked and "crashed" not in worked
     hung = fork.verdict(
-        _fork_result([{"ok": 0.0, "hung": 1.0, "crashed": 0.0}, {"ok": 1.0, "hung": 0.0}])
+        _fork_result(
+            [{"ok": 0.0, "hung": 1.0, "crashed": 0.0, "killed_after_s": 38.2}, {"ok": 1.0}]
+        )
     )
-    assert hung.startswith("fork-started Pool: 1 hung of 2 runs"), hung
+    assert hung.startswith("fork-started Pool: hung in 1 (killed after 38 s) of 2 runs"), hung
     assert "spawn-started worked in 1 of 1 runs" in hung
+    crashed = fork.verdict(
+        _fork_result([{"ok": 0.0, "crashed": 1.0, "raylet_died": 1.0}, {"ok": 0.0, "crashed": 1.0}])
+    )
+    assert crashed.startswith("fork-started Pool: crashed in 2 (the raylet died in 1) of 2")
 
 
 def test_the_timing_line_says_timed_runs_and_whole_cases_apart() -> None:
