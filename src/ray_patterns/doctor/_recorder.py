@@ -237,11 +237,16 @@ class Recorder:
     ) -> None:
         refs = _refs_of(out)
         arg_bytes = 0
-        args = args or ()
-        kwargs = kwargs or {}
         got = self._got
         large = self.thresholds.large_arg_bytes
-        for value in (*args, *kwargs.values()):
+        values = args or ()
+        if kwargs:
+            values = (*values, *kwargs.values())
+        # the hot path of a task loop: scalars (most arguments) cost a set lookup
+        for value in values:
+            if type(value) in _SCALAR_TYPES:
+                arg_bytes += 8
+                continue
             if isinstance(value, ObjectRef) or (
                 isinstance(value, (list, tuple)) and value and isinstance(value[0], ObjectRef)
             ):
@@ -254,6 +259,7 @@ class Recorder:
                 self._match_got(value, site)
             if size >= large and not via_library:
                 self._count_large_arg(value, size, site)
+        task_id = refs[0].task_id().binary() if refs else b""
         with self.lock:
             self.changes += 1
             if site != self._last_submit_site or self._subs_since_sync == 0:
@@ -263,7 +269,6 @@ class Recorder:
             if definition is not None:
                 definition.calls += 1
             index = len(self.submissions)
-            task_id = refs[0].task_id().binary() if refs else b""
             if self.worker and task_id:
                 self._own_tasks.add(task_id)
             self.submissions.append(
@@ -277,7 +282,8 @@ class Recorder:
                     arg_bytes,
                     self._batch,
                     via_library,
-                    method=method,
+                    None,
+                    method,
                 )
             )
             for ref in refs:
@@ -623,6 +629,8 @@ class Recorder:
 
 
 _MISSING = object()
+#: arguments ``sizeof`` counts as 8 bytes, tested by exact type (bool is an int)
+_SCALAR_TYPES = frozenset((int, float, bool, complex, type(None)))
 #: refs remembered per process for return-ray-put (bounded: a long job has millions)
 _MAX_REFS = 100_000
 _SAMPLE_BYTES = 256 << 10

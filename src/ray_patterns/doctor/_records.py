@@ -1,7 +1,10 @@
 """The records of one watched run: what was defined, submitted, fetched and waited for.
 
 Plain data (slots dataclasses) so a worker can pickle its records and ship them to
-the driver; ``Recorder`` fills them and ``analysis`` reads them.
+the driver; ``Recorder`` fills them and ``analysis`` reads them. Records compare by
+identity (``eq=False``) and have docstrings: each generated method and the
+signature ``dataclass`` writes into a bare class's ``__doc__`` cost every new
+worker's import time.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from typing import Any
 Site = tuple[str, int]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Submission:
+    """A task, actor task or actor creation submitted with ``.remote()``."""
+
     index: int
     task_id: bytes
     site: Site
@@ -28,8 +33,10 @@ class Submission:
     passed: bool = False  # its ref went into another call's arguments (not fetched here)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class GetCall:
+    """One ``ray.get`` call."""
+
     site: Site
     via_library: bool
     t0: float
@@ -44,8 +51,10 @@ class GetCall:
     polled: Any = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class WaitCall:
+    """One ``ray.wait`` call."""
+
     site: Site
     t0: float
     t1: float
@@ -54,8 +63,10 @@ class WaitCall:
     in_loop: bool
 
 
-@dataclass
+@dataclass(eq=False)
 class Definition:
+    """A remote function or actor class (``@ray.remote``)."""
+
     index: int
     key: tuple[str, str, int]
     name: str
@@ -74,8 +85,10 @@ class Definition:
     in_watch: bool = False
 
 
-@dataclass
+@dataclass(eq=False)
 class Unnecessary:
+    """Values fetched at ``get_site`` that went back into ``.remote()`` at ``submit_site``."""
+
     get_index: int
     get_site: Site
     submit_site: Site

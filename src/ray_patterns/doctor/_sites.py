@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+import site
 import sys
-import sysconfig
 from types import FrameType
 
 import ray
@@ -32,12 +32,9 @@ _RAY_CLIENT_DIR = os.path.join(_RAY_DIR, "util", "client") + os.sep
 
 
 def _stdlib_dirs() -> tuple[str, ...]:
-    dirs = set()
-    for key in ("stdlib", "platstdlib"):
-        path = sysconfig.get_paths().get(key)
-        if path:
-            dirs.add(os.path.abspath(path) + os.sep)
-    # a venv's stdlib lives under the base interpreter's prefix
+    # the directory of ``os`` is the stdlib's (``sysconfig``'s "stdlib"); a venv's
+    # stdlib lives under the base interpreter's prefix
+    dirs = {os.path.dirname(os.path.abspath(os.__file__)) + os.sep}
     for prefix in {sys.base_prefix, sys.prefix, sys.exec_prefix}:
         ver = f"python{sys.version_info.major}.{sys.version_info.minor}"
         dirs.add(os.path.join(prefix, "lib", ver) + os.sep)
@@ -45,23 +42,25 @@ def _stdlib_dirs() -> tuple[str, ...]:
 
 
 def _site_dirs() -> tuple[str, ...]:
-    dirs = set()
-    for key in ("purelib", "platlib"):
-        path = sysconfig.get_paths().get(key)
-        if path:
-            dirs.add(os.path.abspath(path) + os.sep)
-    return tuple(sorted(dirs))
+    # ``site`` is imported at every interpreter start; ``sysconfig`` (with its
+    # generated data module) cost each new worker ~2 ms, for the same directories
+    return tuple(sorted({os.path.abspath(path) + os.sep for path in site.getsitepackages()}))
 
 
-_STDLIB_DIRS = _stdlib_dirs()
-_SITE_DIRS = _site_dirs()
+#: (stdlib dirs, site-packages dirs), computed at the first ``classify``: a worker
+#: whose tasks never call Ray (the leaves of a workload) never needs them
+_dirs: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 _cache: dict[str, int] = {}
 
 
 def classify(filename: str) -> int:
     """USER, LIBRARY or SKIP for a code object's file name (cached)."""
+    global _dirs
     kind = _cache.get(filename)
     if kind is None:
+        if _dirs is None:
+            _dirs = (_stdlib_dirs(), _site_dirs())
+        stdlib_dirs, site_dirs = _dirs
         path = os.path.abspath(filename) if not filename.startswith("<") else filename
         if filename.startswith("<frozen") or path.startswith(_DOCTOR_DIR):
             kind = SKIP
@@ -72,9 +71,9 @@ def classify(filename: str) -> int:
         elif path.startswith(_RAY_DIR):
             library = path.startswith(_RAY_LIBRARY_DIRS) and not path.startswith(_RAY_CLIENT_DIR)
             kind = LIBRARY if library else SKIP
-        elif path.startswith(_SITE_DIRS):  # first: a venv's site-packages sits in lib/
+        elif path.startswith(site_dirs):  # first: a venv's site-packages sits in lib/
             kind = LIBRARY
-        elif path.startswith(_STDLIB_DIRS):
+        elif path.startswith(stdlib_dirs):
             kind = SKIP
         else:
             kind = USER
