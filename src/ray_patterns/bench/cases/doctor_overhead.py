@@ -179,7 +179,7 @@ CASE = Case(
     "n tiny tasks, submit all then one get: plain vs under the doctor",
     variants,
     metric="workload_s",
-    repeats=(3, 12),
+    repeats=(6, 12),
     verdict=verdict,
     label="workload",
 )

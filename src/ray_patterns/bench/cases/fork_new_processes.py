@@ -107,6 +107,21 @@ def _raylet_check(temp_dir: str) -> str:
     return ""
 
 
+def _raylet_gone(sid: int, seen: list[psutil.Process]) -> bool:
+    """Whether session ``sid``'s raylet ran and is gone (its fatal line is not always
+    logged); ``seen`` keeps the raylet once found."""
+    if not seen:
+        for proc in psutil.process_iter(["name"]):
+            with contextlib.suppress(psutil.Error, OSError):
+                if proc.info["name"] == "raylet" and os.getsid(proc.pid) == sid:
+                    seen.append(proc)
+        return False
+    try:
+        return seen[0].status() == psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return True
+
+
 def _end_session(sid: int) -> None:
     """Kill every other process of session ``sid`` (the trial's: its Ray, workers,
     forked children, also those a dead raylet left to init), and only those."""
@@ -132,10 +147,11 @@ def run_trial(timeout: float) -> Extra:
         start_new_session=True,
         text=True,
     )
-    killed_after, check = 0.0, ""
+    killed_after, died = 0.0, False
+    raylet: list[psutil.Process] = []
     try:
-        # a dead raylet takes ~15 s to end the trial's driver: its fatal line ends it now
-        while proc.poll() is None and not (check := _raylet_check(temp_dir)):
+        # a dead raylet takes ~15 s to end the trial's driver: end the trial at once
+        while proc.poll() is None and not (died := _raylet_gone(proc.pid, raylet)):
             if time.perf_counter() - began > timeout + 60:  # Ray's start, then the task's
                 killed_after = time.perf_counter() - began
                 break
@@ -150,16 +166,17 @@ def run_trial(timeout: float) -> Extra:
         proc.kill()
         proc.wait()
         out.close()
-        check = check or _raylet_check(temp_dir)
+        check = _raylet_check(temp_dir)
         shutil.rmtree(temp_dir, ignore_errors=True)
-    outcome = "crashed" if check else reply.get("outcome", "crashed")
+    died = died or bool(check)
+    outcome = "crashed" if died else reply.get("outcome", "crashed")
     if outcome == "hung":
         killed_after = killed_after or time.perf_counter() - began
     return {
         "ok": float(outcome == "ok"),
         "hung": float(outcome == "hung"),
         "crashed": float(outcome == "crashed"),
-        "raylet_died": float(bool(check)),
+        "raylet_died": float(died),
         "killed_after_s": killed_after,
     }
 
