@@ -61,7 +61,7 @@ def test_unknown_names_suggest_close_ones() -> None:
 
 
 def test_exports_are_the_catalogs_and_type_checking_names_match() -> None:
-    assert ray_patterns._EXPORTS == catalog.exports()
+    assert ray_patterns._exports() == catalog.exports()
     assert sorted(ray_patterns.__all__) == sorted(catalog.exports())
     tree = ast.parse((ROOT / "src/ray_patterns/__init__.py").read_text())
     typed: dict[str, str] = {}

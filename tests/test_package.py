@@ -29,6 +29,16 @@ def test_import_and_lint_do_not_import_ray() -> None:
     assert out.stdout.strip() == "False"
 
 
+def test_a_worker_importing_a_page_module_does_not_read_the_catalog() -> None:
+    # every Ray worker that unpickles one of our tasks imports its module
+    code = (
+        "import sys, ray_patterns.doctor._worker, ray_patterns.tree_of_tasks;"
+        "print('ray_patterns.catalog' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_a_public_name_stays_the_function_after_its_module_is_imported() -> None:
     # the module ray_patterns.map_reduce defines the function map_reduce
     code = (

@@ -7,26 +7,35 @@ plugin never pay for importing Ray.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 import types
 from typing import TYPE_CHECKING, Any
 
-from ray_patterns import catalog as _catalog
-
 __version__ = "0.1.0"
 
-# public name -> module (the handbook slug in snake_case), from the catalog
-_EXPORTS: dict[str, str] = _catalog.exports()
 
-__all__ = sorted(_EXPORTS)
+@functools.cache
+def _exports() -> dict[str, str]:
+    """Public name -> module (the handbook slug in snake_case), from the catalog.
+
+    Read on first use, not at import: every Ray worker that unpickles one of our
+    tasks imports this package, and the catalog would cost each one ~3 ms.
+    """
+    # import_module, not `from ray_patterns import catalog`: that would look the
+    # name up through __getattr__ below, which calls this function
+    return importlib.import_module("ray_patterns.catalog").exports()
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ray_patterns' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"ray_patterns.{module}"), name)
+    if name == "__all__":
+        value: Any = sorted(_exports())
+    else:
+        module = _exports().get(name)
+        if module is None:
+            raise AttributeError(f"module 'ray_patterns' has no attribute {name!r}")
+        value = getattr(importlib.import_module(f"ray_patterns.{module}"), name)
     globals()[name] = value
     return value
 
@@ -39,7 +48,12 @@ class _Package(types.ModuleType):
     """
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == name:
+        # hasattr first: only a module holding a name of its own can shadow one
+        if (
+            isinstance(value, types.ModuleType)
+            and hasattr(value, name)
+            and _exports().get(name) == name
+        ):
             value = getattr(value, name)
         super().__setattr__(name, value)
 
@@ -52,7 +66,7 @@ sys.modules[__name__].__class__ = _Package
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+    return sorted([*globals(), *_exports()])
 
 
 # The names again, for type checkers and IDEs (`as X`: re-exported). They cannot be
