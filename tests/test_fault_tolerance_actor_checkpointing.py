@@ -81,6 +81,13 @@ def test_store_keeps_the_last_checkpoints_and_falls_back_past_a_corrupt_one(
     assert not list((tmp_path / "k").glob(".tmp-*"))  # no temporary files left
 
 
+def test_a_failed_write_leaves_no_temporary_file(tmp_path: Path) -> None:
+    store = FsspecStore(tmp_path)
+    with pytest.raises(TypeError):
+        store.write("k", 1, 42)  # type: ignore[arg-type]  # not bytes: fails after the open
+    assert store.list("k") == [] and not list((tmp_path / "k").glob(".tmp-*"))
+
+
 def test_fsspec_urls_and_kv_limit() -> None:
     mem = open_store("memory://ckpt-test")
     mem.write("a/b", 7, encode({"state": 1}))

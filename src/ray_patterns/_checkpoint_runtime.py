@@ -10,6 +10,7 @@ restarted. The bookkeeping (:class:`Runtime`) lives in the instance under
 
 from __future__ import annotations
 
+import bisect
 import inspect
 import logging
 import threading
@@ -85,6 +86,9 @@ class Runtime:
         self.every_s = every_s
         self.keep = keep
         self.seq = 0
+        #: seqs of the checkpoints under ``key`` (ascending): listed once when the actor
+        #: starts, then kept up to date by ``save``, so pruning lists nothing per save
+        self.known: list[int] = []
         self.calls_since = 0
         self.last_save = time.monotonic()
         self.lock = threading.RLock()
@@ -124,9 +128,14 @@ def save(obj: Any, rt: Runtime) -> None:
         rt.calls_since = 0
         rt.last_save = time.monotonic()
         rt.saves += 1
+        known = rt.known
+        if not known or known[-1] < seq:
+            known.append(seq)
+        elif seq not in known:  # after a restore that skipped a corrupt newer file
+            bisect.insort(known, seq)
         # Prune after the new one is in place, so a crash here keeps >= keep.
-        for old, _ in rt.store.list(rt.key)[: -rt.keep]:
-            rt.store.delete(rt.key, old)
+        while len(known) > rt.keep:
+            rt.store.delete(rt.key, known.pop(0))
 
 
 def _after_call(obj: Any, rt: Runtime, forced: bool) -> None:
@@ -246,11 +255,12 @@ def attach(
             rt.restored_from = found.where
             rt.restored_seq = found.seq
             rt.skipped = found.skipped
+        rt.known = [seq for seq, _ in store.list(key)]
     else:
         # A new actor under a reused key starts numbering after what is there,
         # so it never overwrites or is shadowed by an old run's checkpoints.
-        existing = store.list(key)
-        rt.seq = existing[-1][0] if existing else 0
+        rt.known = [seq for seq, _ in store.list(key)]
+        rt.seq = rt.known[-1] if rt.known else 0
     return rt
 
 

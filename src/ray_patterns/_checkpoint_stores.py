@@ -7,6 +7,8 @@ A store keeps numbered blobs under a key (``write``, ``list``, ``read``,
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import uuid
 from typing import Any, Protocol
@@ -44,6 +46,11 @@ class FsspecStore:
         self._fs = fs
         self._root = root.rstrip("/")
         self._local = "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
+        self._dirs: dict[str, str] = {}
+        # temporary names unique to this process's store: a random tag made once and a
+        # counter, not a uuid4 (a getrandom call) per write
+        self._tag = uuid.uuid4().hex[:16]
+        self._count = itertools.count()
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (FsspecStore, (self.url,), {"fsync": self.fsync})
@@ -52,24 +59,42 @@ class FsspecStore:
         self.fsync = state["fsync"]
 
     def _dir(self, key: str) -> str:
-        return f"{self._root}/{check_key(key)}"
+        d = self._dirs.get(key)
+        if d is None:
+            d = self._dirs[key] = f"{self._root}/{check_key(key)}"
+        return d
 
     def where(self, key: str, seq: int) -> str:
         return f"{self._dir(key)}/{file_name(seq)}"
 
     def write(self, key: str, seq: int, blob: bytes) -> str:
         final = self.where(key, seq)
-        tmp = f"{self._dir(key)}/.tmp-{uuid.uuid4().hex}"
+        tmp = f"{self._dir(key)}/.tmp-{self._tag}-{next(self._count)}"
         if self._local:
-            # Plain os calls: the fast path for the common case, with a real
-            # atomic rename (fsspec's local mv may copy across devices).
-            os.makedirs(self._dir(key), exist_ok=True)
-            with open(tmp, "wb") as fh:
-                fh.write(blob)
-                if self.fsync:
-                    fh.flush()
-                    os.fsync(fh.fileno())
-            os.replace(tmp, final)
+            # Plain os calls, as few as a save can take (this runs before every reply
+            # with every=1): open, write, close, rename. A real atomic rename (fsspec's
+            # local mv may copy across devices); the directory is made only when
+            # opening in it fails, not checked on every save.
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+            try:
+                fd = os.open(tmp, flags, 0o666)
+            except FileNotFoundError:
+                os.makedirs(self._dir(key), exist_ok=True)
+                fd = os.open(tmp, flags, 0o666)
+            try:
+                try:
+                    view = memoryview(blob)
+                    while view:
+                        view = view[os.write(fd, view) :]
+                    if self.fsync:
+                        os.fsync(fd)
+                finally:
+                    os.close(fd)
+                os.replace(tmp, final)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.remove(tmp)
+                raise
         else:
             self._fs.makedirs(self._dir(key), exist_ok=True)
             with self._fs.open(tmp, "wb") as fh:
