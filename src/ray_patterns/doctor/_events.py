@@ -301,9 +301,11 @@ def fetch_tasks(channel: Any, task_ids: Iterable[bytes], timeout: float = 30) ->
     return events
 
 
-def _missing(spans: dict[bytes, TaskSpan], wanted: Iterable[bytes]) -> list[bytes]:
+def _missing(
+    spans: dict[bytes, TaskSpan], wanted: Iterable[bytes], dead_workers: Iterable[str] = ()
+) -> list[bytes]:
     # state updates and profile events are flushed apart: wait for both
-    dead = {s.worker for s in spans.values() if _died(s)}
+    dead = {s.worker for s in spans.values() if _died(s)} | set(dead_workers)
     missing = [t for t in wanted if t not in spans or not _accounted_for(spans[t], dead)]
     # an actor destroyed right after its last call (its handle went out of scope) took
     # that call's unflushed run times with it: finished, it will get no more events
@@ -340,7 +342,9 @@ def _dead_actors(actors: set[bytes]) -> set[bytes]:
     return dead
 
 
-def _wait_by_id(ids: set[bytes], wanted: set[bytes], deadline: float) -> dict[bytes, TaskSpan]:
+def _wait_by_id(
+    ids: set[bytes], wanted: set[bytes], deadline: float, dead: set[str]
+) -> dict[bytes, TaskSpan]:
     from ray.core.generated import common_pb2
 
     read = EventsRead()
@@ -351,9 +355,9 @@ def _wait_by_id(ids: set[bytes], wanted: set[bytes], deadline: float) -> dict[by
             for event in fetch_tasks(channel, pending):
                 _merge(read.spans, event, common_pb2)
             spans = read.latest()
-            if not _missing(spans, wanted) or time.monotonic() >= deadline:
+            if not _missing(spans, wanted, dead) or time.monotonic() >= deadline:
                 return spans
-            pending = set(_missing(spans, pending))  # read again only what may change
+            pending = set(_missing(spans, pending, dead))  # read again only what may change
             pause = min(0.25, pause * 1.5)
             time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
 
@@ -364,8 +368,10 @@ def wait_for_spans(
     wanted: set[bytes],
     timeout: float = 4.0,
     ids: set[bytes] | None = None,
+    dead_workers: set[str] | None = None,
 ) -> dict[bytes, TaskSpan]:
-    """Task spans, polled until every ``wanted`` task has its times or ``timeout``.
+    """Task spans, polled until every ``wanted`` task has its times or ``timeout``
+    (a task of one of ``dead_workers``, hex ids, gets no more events).
 
     With ``ids`` (every task the watch saw submitted; at most ``BY_ID_MAX``), those
     tasks are read by id; otherwise every task of job ``job_hex`` created after
@@ -375,7 +381,7 @@ def wait_for_spans(
     deadline = time.monotonic() + timeout
     if ids is not None and len(ids) <= BY_ID_MAX:
         try:
-            return _wait_by_id(ids, wanted, deadline)
+            return _wait_by_id(ids, wanted, deadline, dead_workers or set())
         except (ImportError, AttributeError, TypeError):  # another Ray: the job read
             pass
     pause = 0.02
@@ -383,11 +389,42 @@ def wait_for_spans(
         began = time.monotonic()
         spans = read_task_spans(job_hex, since)
         took = time.monotonic() - began
-        if not _missing(spans, wanted) or time.monotonic() >= deadline:
+        if not _missing(spans, wanted, dead_workers or ()) or time.monotonic() >= deadline:
             return spans
         # a big job's read costs more: read it less often (but at least every 0.25 s)
         pause = min(0.25, max(pause * 1.5, took))
         time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+
+
+def workers_of(task_ids: Iterable[bytes]) -> dict[bytes, tuple[str, str]]:
+    """The worker and node (hex ids) each of these tasks ran on, as far as Ray's task
+    events say so far (the owner reports the worker a task was given to)."""
+    from ray.core.generated import common_pb2
+
+    read = EventsRead()
+    with gcs_channel(gcs_address()) as channel:
+        for event in fetch_tasks(channel, task_ids):
+            _merge(read.spans, event, common_pb2)
+    return {t: (s.worker, s.node) for t, s in read.latest().items() if s.worker}
+
+
+def dead_workers(worker_ids: Iterable[str]) -> set[str]:
+    """Those of these workers (hex ids) that the GCS's worker table says are dead."""
+    from ray.core.generated import gcs_service_pb2, gcs_service_pb2_grpc
+
+    ids = list(worker_ids)
+    if not ids:
+        return set()
+    dead = set()
+    with gcs_channel(gcs_address()) as channel:
+        stub = gcs_service_pb2_grpc.WorkerInfoGcsServiceStub(channel)
+        request = gcs_service_pb2.GetWorkerInfoRequest  # type: ignore[attr-defined]
+        futures = [(w, stub.GetWorkerInfo.future(request(worker_id=bytes.fromhex(w)))) for w in ids]
+        for worker, future in futures:
+            reply = future.result(timeout=10)
+            if reply.HasField("worker_table_data") and not reply.worker_table_data.is_alive:
+                dead.add(worker)
+    return dead
 
 
 def task_timeline(spans: Iterable[TaskSpan]) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ import asyncio
 import copyreg
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -153,9 +153,11 @@ def _make_fetch(kind: str) -> Callable[[Any], Any]:
             t0 = time.time()
             try:
                 result = original(object_refs, *args, **kwargs)
-            except BaseException:
+            except BaseException as exc:
                 if kind == "get":
                     _record_fetch(rec, kind, object_refs, None, site, via_library, t0, loop, True)
+                    if not isinstance(exc, ray.exceptions.GetTimeoutError):
+                        rec.on_failed_fetch(object_refs)
                 raise
             _record_fetch(rec, kind, object_refs, result, site, via_library, t0, loop, False)
             return result
@@ -332,19 +334,22 @@ def collect_from_cluster(rec: Recorder) -> None:
         except Exception as exc:
             rec.fail("runtime context", exc)
             return
-    # the workers' records first (a short settle after the end): the tasks they timed
+    # the workers' records first (once the last flushes are in): the tasks they timed
     # themselves need no Ray task events, which workers flush only about once a second
     # on a Ray the doctor did not start; the rest (actor calls, generators, functions
     # exported before the watch) are awaited from Ray's events
     try:
-        _collect_workers(rec)
+        dead = _collect_workers(rec)
         timed = _worker_spans(rec)
         ids = _submitted(rec) | {t for w in rec.worker_records for t in _submitted(w)}
         wanted = _finished(rec) | {t for w in rec.worker_records for t in _finished(w)}
+        wanted |= rec.failed_fetch  # their failure (a memory kill: which, how much)
         ids -= timed.keys()
         spans: dict[bytes, TaskSpan] = {}
         if ids:
-            spans = wait_for_spans(rec.job_hex, rec.started, wanted & ids, ids=ids)
+            spans = wait_for_spans(
+                rec.job_hex, rec.started, wanted & ids, ids=ids, dead_workers=dead
+            )
         for task_id, span in timed.items():  # Ray's own, where it already has them
             if not _events.complete(spans.get(task_id)):
                 spans[task_id] = span
@@ -386,23 +391,144 @@ def _worker_spans(rec: Recorder) -> dict[bytes, TaskSpan]:
     return out
 
 
-def _collect_workers(rec: Recorder) -> None:
-    """The workers' records (a worker ships once it went quiet: let the last flush land)."""
+def _collect_workers(rec: Recorder) -> set[str]:
+    """The workers' records, once the last flushes landed (``_await_records``); the
+    workers found dead meanwhile (hex ids)."""
     if rec.worker_hook != "installed":
-        return
-    settle = (rec.stopped or time.time()) + _worker.SETTLE_S - time.time()
-    if settle > 0 and rec.submissions:  # no task ran during the watch: nothing to wait for
-        time.sleep(settle)
+        return set()
+    dead: set[str] = set()
     try:
-        shipped, missing = _worker.collect(rec.job_hex or "")
+        reader = _worker.KvRecords(rec.job_hex or "")
+        reader.read()
+        if rec.submissions:  # no task ran during the watch: nothing to wait for
+            dead = _await_records(rec, reader)
+        shipped, missing = reader.take()
     except Exception as exc:
         rec.notes["worker-hook"] = f"records unreadable ({type(exc).__name__}: {exc})"
-        return
+        return dead
     by_pid = {w.pid: w for w in rec.worker_records}
     for data in shipped:  # a later read (after a shutdown) replaces an earlier one
         by_pid[data.get("pid", 0)] = Recorder.from_shipped(data, rec.thresholds, rec.started)
     rec.worker_records = list(by_pid.values())
     rec.workers_missing.extend(missing)
+    return dead
+
+
+def _await_records(rec: Recorder, reader: _worker.KvRecords) -> set[str]:
+    """Read until every task the watch saw finish (the driver's and the workers'
+    submissions fetched, of wrapped task functions) has its call record: a worker
+    ships its last records about 0.1 s after them (later on a loaded machine), and a
+    task's call record comes with everything the task recorded (``_worker._flush``).
+
+    No wait when all are in. Tasks whose worker died (or could not record) are not
+    waited for; the workers found dead are returned. At ``_worker.COMPLETE_S`` the
+    tasks still missing are named in ``rec.records_lost``, with why.
+    """
+    began = time.monotonic()
+    pause, looked = 0.005, began
+    own = _timed_finished(rec.submissions, rec.definitions, 0.0, set())
+    gone: dict[bytes, str] = {}  # task id -> why its records will not come ("": said)
+    names: dict[bytes, str] = {}
+    dead: set[str] = set()
+    while True:
+        lacking = _lacking(rec, reader, own, names).keys() - gone.keys()
+        now = time.monotonic()
+        if not lacking:
+            break
+        if now - began >= _worker.COMPLETE_S:
+            for task_id in lacking:
+                gone[task_id] = f"not shipped within {_worker.COMPLETE_S:g} s"
+            break
+        if now - looked >= 0.25:  # not in yet: did their workers die?
+            looked = now
+            dead |= _gone(set(lacking), reader, gone)
+        time.sleep(pause)
+        pause = min(0.05, pause * 1.5)
+        reader.read()
+    for task_id, why in gone.items():
+        if why:
+            rec.records_lost.append(f"{names[task_id]} (task {task_id.hex()[:12]}): {why}")
+    # actor calls and tasks of functions the doctor could not time leave no call
+    # record: for their last records, the settle a worker's quiet flush needs
+    settle = (rec.stopped or time.time()) + _worker.SETTLE_S - time.time()
+    if settle > 0 and _untimed_finished(rec, reader):
+        time.sleep(settle)
+        reader.read()
+    return dead
+
+
+def _untimed_finished(rec: Recorder, reader: _worker.KvRecords) -> bool:
+    """Whether the watch saw a call finish that leaves no call record in its worker."""
+
+    def untimed(subs: Iterable[Any], definitions: list[Any], late: set[int]) -> bool:
+        for s in subs:
+            if (s.done is None and s.index not in late) or s.kind == "actor_creation":
+                continue
+            if s.kind != "task" or not 0 <= s.definition < len(definitions):
+                return True
+            if not definitions[s.definition].timed:
+                return True
+        return False
+
+    if untimed(rec.submissions, rec.definitions, set()):
+        return True
+    for data in reader.merged()[0]:
+        late = {index for index, _ in data.get("done_log", ())}
+        if untimed(data.get("submissions", ()), data.get("definitions", []), late):
+            return True
+    return False
+
+
+def _gone(lacking: set[bytes], reader: _worker.KvRecords, gone: dict[bytes, str]) -> set[str]:
+    """Of the ``lacking`` tasks, those whose worker Ray says is dead, or that ran in a
+    worker that could not record, go into ``gone`` (with why; "" for the latter, which
+    the report names already); the dead workers."""
+    from ray_patterns.doctor import _events
+
+    where = _events.workers_of(lacking)
+    unrecorded = reader.missing_workers()
+    dead = _events.dead_workers({w for w, _ in where.values()} - unrecorded)
+    for task_id, (worker, _) in where.items():
+        if worker in unrecorded:
+            gone[task_id] = ""
+        elif worker in dead:
+            gone[task_id] = f"its worker {worker[:8]} died before shipping them"
+    return dead
+
+
+def _lacking(
+    rec: Recorder, reader: _worker.KvRecords, own: dict[bytes, str], names: dict[bytes, str]
+) -> dict[bytes, str]:
+    """Task id -> function name of each task the watch saw finish (``own``: the
+    driver's; the workers' from what they shipped) whose call record is not in yet;
+    ``names`` collects every name seen."""
+    shipped, _ = reader.merged()
+    have = {c[0] for w in rec.worker_records for c in w.calls}
+    want = dict(own)
+    for data in shipped:
+        have.update(c[0] for c in data.get("calls", ()))
+        late = {index for index, _ in data.get("done_log", ())}
+        subs, defs = data.get("submissions", ()), data.get("definitions", [])
+        want.update(_timed_finished(subs, defs, rec.started, late))
+    names.update(want)
+    return {t: name for t, name in want.items() if t not in have}
+
+
+def _timed_finished(
+    subs: Iterable[Any], definitions: list[Any], since: float, late: set[int]
+) -> dict[bytes, str]:
+    """Task id -> function name of the submissions made at ``since`` or later of
+    wrapped task functions that were fetched (``done``, or their index in ``late``:
+    a worker's fetch after the submission's chunk had shipped)."""
+    return {
+        s.task_id: definitions[s.definition].name
+        for s in subs
+        if (s.done is not None or s.index in late)
+        and s.kind == "task"
+        and s.t >= since
+        and 0 <= s.definition < len(definitions)
+        and definitions[s.definition].timed
+    }
 
 
 def _make_definition_remote(what: str, kind: str) -> Callable[[Any], Any]:
@@ -417,13 +543,16 @@ def _make_definition_remote(what: str, kind: str) -> Callable[[Any], Any]:
             definition = None
             try:
                 # once per definition and watch (the token): the hot path of a task loop
-                if rec.wrap and self.__dict__.get(_OBSERVED) != rec.token:
+                first = rec.wrap and self.__dict__.get(_OBSERVED) != rec.token
+                if first:
                     _observe(rec, self, kind)
                     if kind == "task":
                         self.__dict__[_OBSERVED] = rec.token
                 definition = rec.known_definition(self) or rec.definition_of(
                     self, _target_of(self), site
                 )
+                if first and kind == "task":
+                    definition.timed = bool(getattr(self._function, _worker.TIMED, False))
                 if definition.snapshot:
                     rec.check_globals(definition, site)
             except Exception as exc:

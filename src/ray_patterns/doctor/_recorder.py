@@ -93,6 +93,10 @@ class Recorder:
         #: records from the workers, filled by the driver when the watch ends
         self.worker_records: list[Recorder] = []
         self.workers_missing: list[str] = []
+        #: driver: tasks of a lone ref whose ray.get raised (not a timeout): ended
+        self.failed_fetch: set[bytes] = set()
+        #: driver: tasks whose last records never came from their worker, with why
+        self.records_lost: list[str] = []
         self.pid = os.getpid()
         self._own_tasks: set[bytes] = set()
         self.truncated = False
@@ -412,6 +416,13 @@ class Recorder:
                     subs[index].done = t
                     if self.worker:
                         self.done_log.append((index, t))
+
+    def on_failed_fetch(self, object_refs: Any) -> None:
+        """A ``ray.get`` of one ref raised its task's error: the task ended (its Ray
+        events say how); a get of several refs raises the first error, the others
+        may still run."""
+        if isinstance(object_refs, ObjectRef) and not self.worker:
+            self.failed_fetch.add(object_refs.task_id().binary())
 
     def on_wait(self, refs: Any, result: Any, site: Site, t0: float, t1: float, loop: bool) -> None:
         ready = result[0] if isinstance(result, tuple) and result else []

@@ -83,6 +83,8 @@ class Definition:
     last_fingerprint_check: float = 0.0
     #: made by ``@ray.remote`` while the watch was on (not an earlier definition)
     in_watch: bool = False
+    #: a task function whose calls in workers leave call records (``_worker.TIMED``)
+    timed: bool = False
 
 
 @dataclass(eq=False)

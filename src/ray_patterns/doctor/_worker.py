@@ -29,9 +29,11 @@ rest in one key overwritten (at most ``MAX_RECORDS`` of each kind). It looks eve
 (nothing recorded since its last look), or every ``BUSY_FLUSH_S`` while it keeps
 recording: a worker running tiny tasks back to back flushed 160 times in 10 s
 before, each a GCS round trip, where it now flushes about 10 times. The driver of
-each watch reads and deletes the keys at its end (the workload is over then, so
-the workers are quiet and have shipped) and keeps what happened since its start (a
-worker can serve several watches of one job).
+each watch reads the keys at its end until every task it saw finish has its call
+record there (a call record ships with or after everything its task recorded), or
+its worker is dead, at most ``COMPLETE_S``, names the tasks whose records never
+came, deletes the keys, and keeps what happened since its start (a worker can serve
+several watches of one job).
 """
 
 from __future__ import annotations
@@ -55,13 +57,25 @@ FLUSH_S = 0.05
 BUSY_FLUSH_S = 1.0
 #: a worker ships at most this many records of each kind (and says it cut some)
 MAX_RECORDS = 100_000
-#: the driver reads the workers' records this long after the watch ended, at least:
-#: a worker's last record is seen in one look, found quiet in the next, then shipped
+#: calls that leave no call record (actor calls, generators, async tasks, functions
+#: exported before the watch): the driver reads their workers' records this long
+#: after the watch ended, at least (a last record seen in one look, found quiet in
+#: the next, then shipped)
 SETTLE_S = 3 * FLUSH_S
+#: at the end of a watch the driver waits at most this long for the call records
+#: of the tasks it saw finish (a worker ships once it went quiet: about 0.1 s after
+#: its last record, later on a loaded machine); those still missing are named
+COMPLETE_S = 3.0
+#: test hook: a worker's flush thread waits this many more seconds before each
+#: flush (a loaded machine's late flush, made on purpose; read once per worker)
+FLUSH_DELAY_ENV = "RAY_PATTERNS_DOCTOR_TEST_FLUSH_DELAY_S"
 #: how long a worker trusts that a watch is on before asking the driver's key again
 WATCHING_TRUST_S = 0.5
 #: set on what the doctor wrapped (a wrapped function, Ray's actor subclass)
 MARK = "__ray_patterns_doctor__"
+#: set on a wrapped function whose every call in a worker leaves a call record
+#: (``Recorder.calls``; not generators or coroutines): the driver waits for those
+TIMED = "__ray_patterns_doctor_timed__"
 #: the driver's key (after ``key_prefix``) while a watch is on
 WATCHING = "watching"
 #: the workers' keys (after ``key_prefix``): records, call chunks, import failures
@@ -98,8 +112,9 @@ def _make_starter(whole_job: bool = False) -> Callable[[], Any]:
                 from ray.experimental import internal_kv
 
                 job = _ray.get_runtime_context().get_job_id()
+                worker_hex = _ray.get_runtime_context().get_worker_id()
                 internal_kv._internal_kv_put(
-                    f"rpd-{job}:r:missing:{_os.getpid()}",
+                    f"rpd-{job}:r:missing:{_os.getpid()}:{worker_hex}",
                     f"{type(exc).__name__}: {exc}",
                     overwrite=True,
                     namespace="ray_patterns_doctor",
@@ -177,6 +192,7 @@ def observed_function(fn: Callable[..., Any]) -> Callable[..., Any]:
             getattr(sys, RECORDER_SLOT).on_call(name, t0, time.time())
 
     setattr(observed, MARK, True)
+    setattr(observed, TIMED, timed)
     return observed
 
 
@@ -224,7 +240,8 @@ def setup(whole_job: bool = False) -> None:
     rec.token = key_prefix(context.get_job_id())
     rec.worker_id, rec.node_id = context.get_worker_id(), context.get_node_id()
     _patches.install(rec, worker=True)
-    _state.update(rec=rec, shipped=-1, whole_job=whole_job)
+    delay = float(os.environ.get(FLUSH_DELAY_ENV) or 0.0)
+    _state.update(rec=rec, shipped=-1, whole_job=whole_job, delay=delay)
     setattr(sys, RECORDER_SLOT, rec)
     thread = threading.Thread(target=_flush_loop, name="ray-patterns-doctor", daemon=True)
     thread.start()
@@ -270,25 +287,42 @@ def _flush(rec: Any) -> float:
         _state["shipped"] = rec.changes
         return time.perf_counter() - began
     pid = os.getpid()
-    # the chunks first, then the rest (its per-site tables point into their lists)
+    # the call records are cut first and shipped last: a task's call record is added
+    # when it returned, after everything it recorded, so the driver that sees a task's
+    # call record in the KV has all of that task's records (``collect``'s wait)
+    calls_end, calls = rec.chunk("calls", sent.get("calls", 0), MAX_RECORDS)
     pieces = []
     for name in fresh:
         done = sent.get(name, 0)
-        end, items = rec.chunk(name, done, MAX_RECORDS)
+        end, items = (calls_end, calls) if name == "calls" else rec.chunk(name, done, MAX_RECORDS)
         if items:
             pieces.append((name, done, end, items))
+    pieces.sort(key=lambda piece: piece[0] == "calls")
+    shipped_rest = False
     for name, done, end, items in pieces:
+        if name == "calls":  # the rest before the calls (its per-site tables point
+            shipped_rest = _ship_rest(rec, changes, epoch, sent, pid)  # into the lists)
         payload = pickle.dumps(items, protocol=5)
         key = f"{rec.token}{RECORDS}chunk:{pid}:{epoch}:{name}:{done:09d}"
         internal_kv._internal_kv_put(key, payload, overwrite=True, namespace=KV_NAMESPACE)
         sent[name] = end
-    if changes != _state.get("shipped") or sent.get("rec") != epoch:  # once per epoch too
-        payload = pickle.dumps(rec.shippable(MAX_RECORDS), protocol=5)
-        key = f"{rec.token}{RECORDS}rec:{pid}"
-        internal_kv._internal_kv_put(key, payload, overwrite=True, namespace=KV_NAMESPACE)
-        _state["shipped"] = changes
-        sent["rec"] = epoch
+    if not shipped_rest:
+        _ship_rest(rec, changes, epoch, sent, pid)
     return time.perf_counter() - began
+
+
+def _ship_rest(rec: Any, changes: int, epoch: int, sent: dict[str, int], pid: int) -> bool:
+    """Ship the overwritten key (all but the ``_CHUNKED`` lists) if it changed."""
+    from ray.experimental import internal_kv
+
+    if changes == _state.get("shipped") and sent.get("rec") == epoch:  # once per epoch too
+        return False
+    payload = pickle.dumps(rec.shippable(MAX_RECORDS), protocol=5)
+    key = f"{rec.token}{RECORDS}rec:{pid}"
+    internal_kv._internal_kv_put(key, payload, overwrite=True, namespace=KV_NAMESPACE)
+    _state["shipped"] = changes
+    sent["rec"] = epoch
+    return True
 
 
 def _watching(token: str, now: float) -> bool:
@@ -320,6 +354,8 @@ def _flush_loop() -> None:
         now = time.monotonic()
         if busy and now - shipped_at < BUSY_FLUSH_S:
             continue
+        if _state.get("delay"):  # the test hook: a late flush
+            time.sleep(_state["delay"])
         try:
             if flush():
                 shipped_at = now
@@ -338,24 +374,67 @@ def watching(job_hex: str, on: bool) -> None:
         internal_kv._internal_kv_del(key, namespace=KV_NAMESPACE)
 
 
+class KvRecords:
+    """On the driver: the workers' KV records of one job, read as they come in.
+
+    ``read()`` lists the keys and fetches the new ones (a chunk never changes once
+    written; the overwritten ``rec`` keys are fetched again), so polling until the
+    last flushes land costs one list and a small multi-get per look; ``take()``
+    gives the merged records and deletes the keys.
+    """
+
+    def __init__(self, job_hex: str) -> None:
+        self.prefix = (key_prefix(job_hex) + RECORDS).encode()
+        self.values: dict[bytes, bytes] = {}
+        self._parsed: dict[bytes, tuple[bytes, Any]] = {}
+
+    def read(self) -> None:
+        from ray.experimental import internal_kv
+
+        keys = internal_kv._internal_kv_list(self.prefix, namespace=KV_NAMESPACE)
+        rest = self.prefix + b"rec:"
+        wanted = [k for k in keys if k not in self.values or k.startswith(rest)]
+        if not wanted:
+            return
+        try:
+            client: Any = internal_kv.global_gcs_client
+            values = client.internal_kv_multi_get(wanted, namespace=KV_NAMESPACE.encode())
+        except AttributeError:  # another Ray: one read per key
+            values = {k: internal_kv._internal_kv_get(k, namespace=KV_NAMESPACE) for k in wanted}
+        self.values.update(values)
+
+    def missing_workers(self) -> set[str]:
+        """Worker ids (hex) of the workers that could not record (no ``ray_patterns``)."""
+        marker = self.prefix + b"missing:"
+        return {k.decode().rsplit(":", 1)[-1] for k in self.values if k.startswith(marker)}
+
+    def merged(self) -> tuple[list[dict[str, Any]], list[str]]:
+        """``merge`` of what was read so far; values unpickled once each."""
+        parsed = {}
+        for key, raw in self.values.items():
+            cached = self._parsed.get(key)
+            if cached is None or cached[0] is not raw:
+                cached = self._parsed[key] = (raw, _parse(raw, key[len(self.prefix) :]))
+            parsed[key[len(self.prefix) :]] = cached[1]
+        return _assemble(parsed)
+
+    def take(self) -> tuple[list[dict[str, Any]], list[str]]:
+        """The merged records; the keys are deleted."""
+        from ray.experimental import internal_kv
+
+        out = self.merged()
+        if self.values:
+            internal_kv._internal_kv_del(self.prefix, del_by_prefix=True, namespace=KV_NAMESPACE)
+        return out
+
+
 def collect(job_hex: str) -> tuple[list[dict[str, Any]], list[str]]:
     """On the driver: every worker's shipped records (its chunks joined in), and
     notes of workers that could not record (``ray_patterns`` not importable there);
     the keys are deleted. One KV read for all of them."""
-    from ray.experimental import internal_kv
-
-    prefix = (key_prefix(job_hex) + RECORDS).encode()
-    namespace = KV_NAMESPACE.encode()
-    keys = internal_kv._internal_kv_list(prefix, namespace=KV_NAMESPACE)
-    if not keys:
-        return [], []
-    try:
-        client: Any = internal_kv.global_gcs_client
-        values = client.internal_kv_multi_get(keys, namespace=namespace)
-    except AttributeError:  # another Ray: one read per key
-        values = {k: internal_kv._internal_kv_get(k, namespace=KV_NAMESPACE) for k in keys}
-    internal_kv._internal_kv_del(prefix, del_by_prefix=True, namespace=KV_NAMESPACE)
-    return merge(values, prefix)
+    reader = KvRecords(job_hex)
+    reader.read()
+    return reader.take()
 
 
 def merge(values: dict[bytes, bytes], prefix: bytes) -> tuple[list[dict[str, Any]], list[str]]:
@@ -363,25 +442,40 @@ def merge(values: dict[bytes, bytes], prefix: bytes) -> tuple[list[dict[str, Any
     process: the rest's key with its chunks joined in (those of its latest epoch),
     and the notes of workers that could not record.
 
-    >>> merge({b"p:missing:7": b"ImportError: no ray_patterns"}, b"p:")
+    >>> merge({b"p:missing:7:ab": b"ImportError: no ray_patterns"}, b"p:")
     ([], ['ImportError: no ray_patterns'])
     """
+    return _assemble({k[len(prefix) :]: _parse(v, k[len(prefix) :]) for k, v in values.items()})
+
+
+def _parse(raw: Any, key: bytes) -> Any:
+    """A KV value: a note (text) of a ``missing`` key, else the unpickled records."""
+    if not raw:
+        return None
+    if key.startswith(b"missing:"):
+        return raw.decode() if isinstance(raw, bytes) else str(raw)
+    return pickle.loads(raw)
+
+
+def _assemble(values: dict[bytes, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """``merge`` of parsed values (keys after the prefix); the parsed values are not
+    changed (``KvRecords`` merges the same ones again at each look)."""
     records: dict[str, dict[str, Any]] = {}
     # pid -> epoch -> list name -> [(start, items)]
     chunks: dict[str, dict[int, dict[str, list[tuple[int, list[Any]]]]]] = {}
     missing: list[str] = []
-    for key, raw in values.items():
-        if not raw:
+    for key, value in values.items():
+        if value is None:
             continue
-        kind, _, rest = key[len(prefix) :].decode().partition(":")
+        kind, _, rest = key.decode().partition(":")
         if kind == "missing":
-            missing.append(raw.decode() if isinstance(raw, bytes) else str(raw))
+            missing.append(value)
         elif kind == "rec":
-            records[rest] = pickle.loads(raw)
+            records[rest] = dict(value)
         elif kind == "chunk":
             pid, epoch, name, start = rest.split(":")
             by_name = chunks.setdefault(pid, {}).setdefault(int(epoch), {})
-            by_name.setdefault(name, []).append((int(start), pickle.loads(raw)))
+            by_name.setdefault(name, []).append((int(start), value))
     for pid in set(records) | set(chunks):
         data = records.setdefault(pid, {"pid": int(pid)})
         epochs = chunks.get(pid, {})

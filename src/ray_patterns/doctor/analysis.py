@@ -457,6 +457,13 @@ def analyze(rec: Recorder, report: Report) -> None:
             f"ray_patterns cannot be imported there ({rec.workers_missing[0]}); install it "
             "on the cluster's nodes to see inside their tasks"
         )
+    if rec.records_lost:
+        lost = rec.records_lost
+        report.not_observed.append(
+            f"inside {len(lost)} finished task(s), their last records: "
+            + "; ".join(lost[:5])
+            + (f"; and {len(lost) - 5} more" if len(lost) > 5 else "")
+        )
     if any(w.truncated for w in rec.worker_records):
         report.not_observed.append("a worker's records beyond the first 100,000 per kind")
     for key, note in rec.notes.items():
