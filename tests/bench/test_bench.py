@@ -63,11 +63,12 @@ def test_run_case_repeats_round_robin_and_computes_ratios() -> None:
         "synthetic",
         lambda quick: [make("a", 4.0), make("b", 2.0), make("l", 2.2)],
         metric="score",
-        repeats=(2, 3),
+        repeats=(3, 3),
     )
     result = run_case(case, quick=True)
-    # rounds alternate direction: no variant always runs right after the same one
-    assert calls == ["a", "b", "l", "l", "b", "a"]
+    # rounds alternate direction (no variant always runs right after the same one), and
+    # every second round starts one later: 3 rounds put a different variant first in each
+    assert calls == ["a", "b", "l", "l", "b", "a", "b", "l", "a"]
     assert result.timed_s >= 0 and result.wall_s >= result.timed_s
     assert result.ratio("anti") == pytest.approx(2.0)
     assert result.ratio("library") == pytest.approx(1.1)

@@ -450,9 +450,11 @@ def run_case(
     """Run every variant of ``case`` in rounds, so drift hits all of them alike.
 
     Each round runs every variant once, in the opposite order to the round
-    before (a, b, c, c, b, a, ...): no variant always runs right after the same
-    other one, whose leftovers (busy workers, garbage, freed store pages) it
-    would otherwise always pay for.
+    before, and every second round starts one variant later (a, b, c, c, b, a,
+    b, c, a, a, c, b, ...): no variant always runs right after the same other
+    one, whose leftovers (busy workers, garbage, freed store pages) it would
+    otherwise always pay for, and with an odd number of rounds the extra first
+    place goes to a different variant for different counts, not always the first.
     """
     began = time.perf_counter()
     if case.setup is not None:
@@ -471,9 +473,11 @@ def run_case(
             except Exception as exc:
                 result.error = f"{type(exc).__name__}: {exc}"
     timed = 0.0
+    pairs = list(zip(variants, results, strict=True))
     for rep in range(repeats):
-        pairs = list(zip(variants, results, strict=True))
-        for variant, result in pairs if rep % 2 == 0 else pairs[::-1]:
+        shift = (rep // 2) % len(pairs) if pairs else 0
+        order = pairs[shift:] + pairs[:shift]
+        for variant, result in order if rep % 2 == 0 else order[::-1]:
             if result.error is not None:
                 continue
             if on_step is not None:

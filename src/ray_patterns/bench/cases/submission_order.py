@@ -26,10 +26,13 @@ def timed_sleep(seconds: float) -> float:
 
 def _durations(quick: bool) -> list[float]:
     rng = random.Random(7)
-    # quick: 8 tasks a run, 5 runs (not 10 tasks, 3 runs): the by-hand and library delays
-    # are ~2 ms, the jitter of one run on this machine; more runs make a median of it
-    n, longest = (8, 0.15) if quick else (30, 0.4)
-    return [0.01] + [rng.uniform(0.05, longest) for _ in range(n - 1)]
+    # quick: 8 runs of 8 tasks of 0.03-0.09 s (~0.2 s a run; was 5 runs of 0.05-0.15 s,
+    # ~0.33 s). The by-hand and library delays are ~2 ms and a whole run's mean moves
+    # +-10% with the machine's load, whatever its size (8, 16 or 32 results a run: the
+    # same spread), so what steadies the median is more runs: 40 runs here, library /
+    # by hand in blocks of 5 runs 0.92-1.03x (5 runs of the old size: 0.94-1.16x).
+    n, shortest, longest = (8, 0.03, 0.09) if quick else (30, 0.05, 0.4)
+    return [0.01] + [rng.uniform(shortest, longest) for _ in range(n - 1)]
 
 
 def _measure(durations: list[float], consume: Callable[[list], Iterable[float]]) -> Extra:
@@ -112,7 +115,7 @@ CASE = Case(
     "tasks of uneven length: delay from a task's end to its result being processed",
     variants,
     metric="mean_delay_s",
-    repeats=(5, 3),
+    repeats=(8, 3),
     setup=setup,
     figures=figures,
 )
