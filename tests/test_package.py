@@ -23,10 +23,15 @@ def test_unknown_name_is_an_attribute_error() -> None:
         raise AssertionError("expected AttributeError")
 
 
+def _python(code: str) -> str:
+    """What a fresh interpreter prints running ``code`` (nothing imported before)."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
 def test_import_and_lint_do_not_import_ray() -> None:
     code = "import sys, ray_patterns, ray_patterns.lint.cli; print('ray' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert _python(code) == "False"
 
 
 def test_a_worker_importing_a_page_module_does_not_read_the_catalog() -> None:
@@ -35,8 +40,7 @@ def test_a_worker_importing_a_page_module_does_not_read_the_catalog() -> None:
         "import sys, ray_patterns.doctor._worker, ray_patterns.tree_of_tasks;"
         "print('ray_patterns.catalog' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert _python(code) == "False"
 
 
 def test_a_public_name_stays_the_function_after_its_module_is_imported() -> None:
@@ -45,5 +49,4 @@ def test_a_public_name_stays_the_function_after_its_module_is_imported() -> None
         "import importlib, ray_patterns; importlib.import_module('ray_patterns.map_reduce');"
         "print(callable(ray_patterns.map_reduce) and type(ray_patterns.map_reduce).__name__)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "function"
+    assert _python(code) == "function"
