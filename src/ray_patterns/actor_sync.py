@@ -105,7 +105,10 @@ class _EventActor:
             return True
         self.waiters += 1
         try:
-            await asyncio.wait_for(self.event.wait(), timeout)
+            if timeout is None:  # no wait_for wrapper on the wake-up path
+                await self.event.wait()
+            else:
+                await asyncio.wait_for(self.event.wait(), timeout)
         except asyncio.TimeoutError:
             return False
         finally:
@@ -155,7 +158,10 @@ class Event(_Handle):
 
     async def wait_async(self, timeout: float | None = None) -> bool:
         """``wait`` for async code: ``await event.wait_async()``."""
-        return bool(await self._await(self._actor.wait.remote(check_timeout(timeout))))
+        try:  # not through _await: one coroutine less per waiter on the wake-up path
+            return bool(await self._actor.wait.remote(check_timeout(timeout)))
+        except ray.exceptions.ActorDiedError as exc:
+            raise _died(self._kind, exc) from exc
 
     async def set_async(self) -> None:
         await self._await(self._actor.set.remote())

@@ -95,8 +95,10 @@ def variants(quick: bool) -> list[Variant]:
     # then; at 0.03 s not always), and its figure the median round. The wake-ups take
     # ~10 ms and one round's figure moves +-15% with the load of the machine: a median of
     # 6 single rounds (the old quick run) read the library and the same code by hand
-    # 0.84-1.18x apart (36 rounds: 0.97x); 6 runs of 4 rounds: 0.95-1.07x.
-    n, wait_s, rounds = (20, 0.06, 4) if quick else (100, 2.0, 1)
+    # 0.84-1.18x apart (36 rounds: 0.97x); 6 runs of 4 rounds: 0.95-1.07x. The full run:
+    # 5 runs of 5 rounds of 0.4 s (was 3 runs of one 2.0 s round, whose 100 wake-ups move
+    # +-20%: full runs read 0.82x, 1.25x, and with 3 rounds a run 1.15x, 0.84x).
+    n, wait_s, rounds = (20, 0.06, 4) if quick else (100, 0.4, 5)
     waiters = Waiters.remote()
     waiter_pid = ray.get(waiters.pid.remote())
 
@@ -161,5 +163,5 @@ CASE = Case(
     variants,
     metric="wake_latency_ms",
     label="wake-up latency",
-    repeats=(6, 3),
+    repeats=(6, 5),
 )
