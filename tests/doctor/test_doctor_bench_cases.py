@@ -14,7 +14,9 @@ MIB = 1 << 20
 # case slug -> (doctor slug, thresholds for the quick-mode sizes)
 EXPECT = {
     "ray-get-loop": ("ray-get-loop", {}),
-    "submission-order": ("submission-order", {}),
+    # quick (since 6d15b1e): one run of 8 tasks of 0.03-0.09 s; its results' waits add up
+    # to about the default 0.05 s (missed in 5 of 8 runs); the fixes' gets never block
+    "submission-order": ("submission-order", {"submission_order_min_wait_s": 0.01}),
     # its fixed variants run 5 passes of 30 batches in one watch (150 calls): below this
     "fine-grained-tasks": ("fine-grained-tasks", {"fine_grained_min_calls": 200}),
     "too-many-results": ("too-many-results", {"too_many_results_bytes": 100 * MIB}),
