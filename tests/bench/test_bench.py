@@ -75,6 +75,26 @@ def test_run_case_repeats_round_robin_and_computes_ratios() -> None:
     assert result.verdict == "anti-pattern 2.0x slower; library = by hand"
 
 
+def test_a_ratio_is_taken_round_by_round() -> None:
+    # round 3 ran while the machine was busy for the fix alone: median over median
+    # would say the library is 2x faster; each round's ratio says 1.1x
+    res = CaseResult(
+        "demo",
+        "synthetic",
+        "seconds",
+        [
+            VariantResult("by hand", "better", [1.0, 2.0, 10.0]),
+            VariantResult("library", "library", [1.1, 2.2, 1.0]),
+            VariantResult("anti", "anti", [0.0, 4.0, 8.0]),
+        ],
+    )
+    assert res.ratio("library") == pytest.approx(1.1)
+    assert default_verdict(res).endswith("library = by hand")
+    # a round of the fix that reads 0 has no ratio: median over median
+    res.variants[0].values = [0.0, 2.0, 4.0]
+    assert res.ratio("library") == pytest.approx(1.1 / 2.0)
+
+
 def test_a_quick_caveat_replaces_the_misleading_ratio() -> None:
     case = Case(
         "demo",

@@ -134,10 +134,19 @@ class CaseResult:
         return next((v for v in self.variants if v.role == role and v.values), None)
 
     def ratio(self, role: Role, to: Role = "better") -> float:
+        """``role``'s metric over ``to``'s: the median of the rounds' ratios.
+
+        The i-th values of both ran in the same round, next to each other, so load
+        that comes and goes between rounds cancels out of each ratio; median over
+        median where a round of ``to`` reads 0 (an exact figure, e.g. no MiB held).
+        """
         a, b = self.by_role(role), self.by_role(to)
-        if a is None or b is None or not b.median:
+        if a is None or b is None:
             return float("nan")
-        return a.median / b.median
+        rounds = list(zip(a.values, b.values, strict=False))
+        if rounds and all(y > 0 and x >= 0 for x, y in rounds):  # nan: False
+            return statistics.median(x / y for x, y in rounds)
+        return a.median / b.median if b.median else float("nan")
 
     def best_peer(self) -> VariantResult | None:
         """The peer with the best median on the metric, if any peer ran."""
@@ -177,9 +186,12 @@ _BETTER_WORSE: dict[Kind, tuple[str, str]] = {
 }
 
 
-def against_hand(res: CaseResult, value: float, who: str) -> str:
+def against_hand(res: CaseResult, value: float, who: str, ratio: float | None = None) -> str:
     """``who`` against the fix by hand on the metric: ``"library = by hand"``,
-    ``"library 1.4x faster than by hand"``, ``"X holds 2.0x less than by hand"``."""
+    ``"library 1.4x faster than by hand"``, ``"X holds 2.0x less than by hand"``.
+
+    ``ratio``: ``who``'s over the fix's, where known (default: ``value`` over the
+    fix's median)."""
     better = res.by_role("better")
     if better is None or math.isnan(value):
         return f"{who}: no figure"
@@ -187,7 +199,10 @@ def against_hand(res: CaseResult, value: float, who: str) -> str:
         return f"{who} = by hand"  # under 1 MiB both: a ratio would be noise
     if not better.median or value <= 0:
         return f"{who}: no figure"
-    ratio = value / better.median
+    if ratio is None:
+        ratio = value / better.median
+    if math.isnan(ratio) or ratio <= 0:
+        return f"{who}: no figure"
     worse = ratio if res.lower_is_better else 1 / ratio
     if 1 / 1.10 <= worse <= 1.10:
         return f"{who} = by hand"
@@ -203,7 +218,7 @@ def library_phrase(res: CaseResult) -> str:
     library = res.by_role("library")
     if library is None:
         return "fix: plain Ray"
-    return against_hand(res, library.median, "library")
+    return against_hand(res, library.median, "library", res.ratio("library"))
 
 
 def _fig(value: float) -> str:
