@@ -461,22 +461,15 @@ def _untimed_finished(rec: Recorder, reader: _worker.KvRecords) -> bool:
     """Whether the watch saw a call finish that leaves no call record in its worker."""
 
     def untimed(subs: Iterable[Any], definitions: list[Any], late: set[int]) -> bool:
-        for s in subs:
-            if (s.done is None and s.index not in late) or s.kind == "actor_creation":
-                continue
-            if s.kind != "task" or not 0 <= s.definition < len(definitions):
-                return True
-            if not definitions[s.definition].timed:
-                return True
-        return False
+        return any(
+            s.kind != "actor_creation" and _timed_name(s, definitions) is None
+            for s in _fetched(subs, 0.0, late)
+        )
 
     if untimed(rec.submissions, rec.definitions, set()):
         return True
-    for data in reader.merged()[0]:
-        late = {index for index, _ in data.get("done_log", ())}
-        if untimed(data.get("submissions", ()), data.get("definitions", []), late):
-            return True
-    return False
+    shipped, _ = reader.merged()
+    return any(untimed(*worker) for worker in _shipped_submissions(shipped))
 
 
 def _gone(lacking: set[bytes], reader: _worker.KvRecords, gone: dict[bytes, str]) -> set[str]:
@@ -504,30 +497,50 @@ def _lacking(
     ``names`` collects every name seen."""
     shipped, _ = reader.merged()
     have = {c[0] for w in rec.worker_records for c in w.calls}
-    want = dict(own)
     for data in shipped:
         have.update(c[0] for c in data.get("calls", ()))
-        late = {index for index, _ in data.get("done_log", ())}
-        subs, defs = data.get("submissions", ()), data.get("definitions", [])
-        want.update(_timed_finished(subs, defs, rec.started, late))
+    want = dict(own)
+    for subs, definitions, late in _shipped_submissions(shipped):
+        want.update(_timed_finished(subs, definitions, rec.started, late))
     names.update(want)
     return {t: name for t, name in want.items() if t not in have}
+
+
+def _shipped_submissions(
+    shipped: list[dict[str, Any]],
+) -> Iterator[tuple[Iterable[Any], list[Any], set[int]]]:
+    """Each worker's shipped submissions, definitions and ``late`` (the indexes of
+    the submissions it fetched after their chunk had shipped)."""
+    for data in shipped:
+        late = {index for index, _ in data.get("done_log", ())}
+        yield data.get("submissions", ()), data.get("definitions", []), late
+
+
+def _fetched(subs: Iterable[Any], since: float, late: set[int]) -> Iterator[Any]:
+    """The submissions made at ``since`` or later that were fetched (``done``, or
+    their index in ``late``)."""
+    return (s for s in subs if (s.done is not None or s.index in late) and s.t >= since)
+
+
+def _timed_name(s: Any, definitions: list[Any]) -> str | None:
+    """The function name of a task of a wrapped task function whose calls leave call
+    records (``Definition.timed``); None for any other submission."""
+    if s.kind == "task" and 0 <= s.definition < len(definitions):
+        definition = definitions[s.definition]
+        if definition.timed:
+            return str(definition.name)
+    return None
 
 
 def _timed_finished(
     subs: Iterable[Any], definitions: list[Any], since: float, late: set[int]
 ) -> dict[bytes, str]:
-    """Task id -> function name of the submissions made at ``since`` or later of
-    wrapped task functions that were fetched (``done``, or their index in ``late``:
-    a worker's fetch after the submission's chunk had shipped)."""
+    """Task id -> function name of the fetched submissions (``_fetched``) of wrapped
+    task functions whose calls leave call records."""
     return {
-        s.task_id: definitions[s.definition].name
-        for s in subs
-        if (s.done is not None or s.index in late)
-        and s.kind == "task"
-        and s.t >= since
-        and 0 <= s.definition < len(definitions)
-        and definitions[s.definition].timed
+        s.task_id: name
+        for s in _fetched(subs, since, late)
+        if (name := _timed_name(s, definitions)) is not None
     }
 
 

@@ -291,38 +291,35 @@ def _flush(rec: Any) -> float:
     # when it returned, after everything it recorded, so the driver that sees a task's
     # call record in the KV has all of that task's records (``collect``'s wait)
     calls_end, calls = rec.chunk("calls", sent.get("calls", 0), MAX_RECORDS)
-    pieces = []
     for name in fresh:
-        done = sent.get(name, 0)
-        end, items = (calls_end, calls) if name == "calls" else rec.chunk(name, done, MAX_RECORDS)
-        if items:
-            pieces.append((name, done, end, items))
-    pieces.sort(key=lambda piece: piece[0] == "calls")
-    shipped_rest = False
-    for name, done, end, items in pieces:
-        if name == "calls":  # the rest before the calls (its per-site tables point
-            shipped_rest = _ship_rest(rec, changes, epoch, sent, pid)  # into the lists)
-        payload = pickle.dumps(items, protocol=5)
-        key = f"{rec.token}{RECORDS}chunk:{pid}:{epoch}:{name}:{done:09d}"
+        if name != "calls":
+            end, items = rec.chunk(name, sent.get(name, 0), MAX_RECORDS)
+            _ship_chunk(rec, name, end, items, epoch, sent, pid)
+    # the rest after the chunks its per-site tables point into, before the calls
+    if changes != _state.get("shipped") or sent.get("rec") != epoch:  # once per epoch too
+        payload = pickle.dumps(rec.shippable(MAX_RECORDS), protocol=5)
+        key = f"{rec.token}{RECORDS}rec:{pid}"
         internal_kv._internal_kv_put(key, payload, overwrite=True, namespace=KV_NAMESPACE)
-        sent[name] = end
-    if not shipped_rest:
-        _ship_rest(rec, changes, epoch, sent, pid)
+        _state["shipped"] = changes
+        sent["rec"] = epoch
+    if "calls" in fresh:
+        _ship_chunk(rec, "calls", calls_end, calls, epoch, sent, pid)
     return time.perf_counter() - began
 
 
-def _ship_rest(rec: Any, changes: int, epoch: int, sent: dict[str, int], pid: int) -> bool:
-    """Ship the overwritten key (all but the ``_CHUNKED`` lists) if it changed."""
+def _ship_chunk(
+    rec: Any, name: str, end: int, items: list[Any], epoch: int, sent: dict[str, int], pid: int
+) -> None:
+    """Ship the items of list ``name`` from ``sent[name]`` to ``end`` as one chunk."""
+    if not items:
+        return
     from ray.experimental import internal_kv
 
-    if changes == _state.get("shipped") and sent.get("rec") == epoch:  # once per epoch too
-        return False
-    payload = pickle.dumps(rec.shippable(MAX_RECORDS), protocol=5)
-    key = f"{rec.token}{RECORDS}rec:{pid}"
-    internal_kv._internal_kv_put(key, payload, overwrite=True, namespace=KV_NAMESPACE)
-    _state["shipped"] = changes
-    sent["rec"] = epoch
-    return True
+    key = f"{rec.token}{RECORDS}chunk:{pid}:{epoch}:{name}:{sent.get(name, 0):09d}"
+    internal_kv._internal_kv_put(
+        key, pickle.dumps(items, protocol=5), overwrite=True, namespace=KV_NAMESPACE
+    )
+    sent[name] = end
 
 
 def _watching(token: str, now: float) -> bool:
