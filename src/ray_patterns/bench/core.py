@@ -143,9 +143,9 @@ class CaseResult:
         a, b = self.by_role(role), self.by_role(to)
         if a is None or b is None:
             return float("nan")
-        rounds = list(zip(a.values, b.values, strict=False))
-        if rounds and all(y > 0 and x >= 0 for x, y in rounds):  # nan: False
-            return statistics.median(x / y for x, y in rounds)
+        rounds = round_ratios(a.values, b.values)
+        if rounds and len(rounds) == min(len(a.values), len(b.values)):
+            return statistics.median(rounds)
         return a.median / b.median if b.median else float("nan")
 
     def best_peer(self) -> VariantResult | None:
@@ -155,6 +155,16 @@ class CaseResult:
             return None
         pick = min if self.lower_is_better else max
         return pick(peers, key=lambda v: v.median)
+
+
+def round_ratios(top: list[float], bottom: list[float]) -> list[float]:
+    """``top[i] / bottom[i]`` of each round where both have a figure (``bottom[i]``
+    above 0; NaN is no figure); the i-th values of two variants ran in one round.
+
+    >>> round_ratios([1.1, 2.0, 3.0], [1.0, 2.0, 0.0])
+    [1.1, 1.0]
+    """
+    return [x / y for x, y in zip(top, bottom, strict=False) if y > 0 and x >= 0]
 
 
 def _times(factor: float) -> str:

@@ -41,7 +41,7 @@ from typing import Any
 import psutil
 import ray
 
-from ray_patterns.bench.core import Case, CaseResult, Extra, Variant
+from ray_patterns.bench.core import Case, CaseResult, Extra, Variant, round_ratios
 
 
 def _inc(x: int) -> int:
@@ -137,16 +137,6 @@ def variants(quick: bool) -> list[Variant]:
     ]
 
 
-def paired_ratios(plain: list[float], watched: list[float]) -> list[float]:
-    """watched / plain of each pair of repetitions (the i-th of each ran next to
-    each other).
-
-    >>> paired_ratios([1.0, 2.0], [1.1, 2.0])
-    [1.1, 1.0]
-    """
-    return [w / p for p, w in zip(plain, watched, strict=False) if p > 0 and not math.isnan(w)]
-
-
 def median_interval(ratios: list[float]) -> tuple[float, float]:
     """The 90% interval of the median of ``ratios``, resampling them (a fixed seed).
 
@@ -168,10 +158,9 @@ def _paired(res: CaseResult, key: str) -> tuple[float, float, float, int]:
     plain, watched = res.by_role("better"), res.by_role("library")
     if plain is None or watched is None:
         return math.nan, math.nan, math.nan, 0
-    ratios = paired_ratios(
-        [e.get(key, math.nan) for e in plain.extras], [e.get(key, math.nan) for e in watched.extras]
+    ratios = round_ratios(
+        [e.get(key, math.nan) for e in watched.extras], [e.get(key, math.nan) for e in plain.extras]
     )
-    ratios = [r for r in ratios if not math.isnan(r)]
     if not ratios:
         return math.nan, math.nan, math.nan, 0
     return (statistics.median(ratios), *median_interval(ratios), len(ratios))
