@@ -158,10 +158,7 @@ class Event(_Handle):
 
     async def wait_async(self, timeout: float | None = None) -> bool:
         """``wait`` for async code: ``await event.wait_async()``."""
-        try:  # not through _await: one coroutine less per waiter on the wake-up path
-            return bool(await self._actor.wait.remote(check_timeout(timeout)))
-        except ray.exceptions.ActorDiedError as exc:
-            raise _died(self._kind, exc) from exc
+        return bool(await self._await(self._actor.wait.remote(check_timeout(timeout))))
 
     async def set_async(self) -> None:
         await self._await(self._actor.set.remote())
